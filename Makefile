@@ -1,0 +1,57 @@
+# Two commands for a new user: `make lab` and `make test`. Both build .venv first.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# Same environment as the refresh tool and the lessons' setup cell (lessons_lib.KERNEL_ENV).
+export TF_CPP_MIN_LOG_LEVEL := 3
+export TF_ENABLE_ONEDNN_OPTS := 0
+export KERAS_BACKEND := tensorflow
+export PYTHONHASHSEED := 0
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+export JUPYTER_PLATFORM_DIRS := 1
+
+.PHONY: help venv lab test test-unit test-notebooks notebooks bench clean
+
+help:
+	@echo "make lab        set up .venv (first time) and open the lessons in JupyterLab"
+	@echo "make test       set up .venv (first time) and run every test (unit, strict nbval, hygiene)"
+	@echo "make notebooks  re-execute the notebooks and store fresh outputs (NB=notebooks/01_x.ipynb for one)"
+	@echo "make bench      run the benchmarks and rewrite bench/RESULTS.md"
+
+# .venv is rebuilt from scratch whenever requirements.txt or pyproject.toml changes.
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' \
+		|| { echo "Set PYTHON=/path/to/python3.11"; exit 1; }
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade --quiet pip
+	$(BIN)/python -m pip install -r requirements.txt
+	@# Build matplotlib's font cache now: on first import it logs to stderr, which would break strict nbval.
+	$(BIN)/python -c "import matplotlib.pyplot"
+	touch $@
+
+venv: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks 00_start_here.ipynb
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(NBVAL) tests notebooks
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+test-notebooks: $(STAMP)
+	$(BIN)/python -m pytest $(NBVAL) notebooks
+
+notebooks: $(STAMP)
+	$(BIN)/python tools/refresh_notebooks.py $(NB)
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -1,0 +1,183 @@
+"""Turn ragged sequences into one padded array, and back.
+
+Unlike ``keras.utils.pad_sequences`` (whose default is ``padding="pre"``),
+:func:`pad_sequences` pads at the end by default (``padding="post"``), the
+layout that cuDNN and PyTorch's ``pad_sequence`` expect.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
+
+from ._validate import as_lengths, check_count, check_lengths_fit, check_side
+
+__all__ = ["pad_sequences", "unpad_sequences"]
+
+
+def _as_items(sequences: Any) -> list[np.ndarray]:
+    if isinstance(sequences, (str, bytes)) or not isinstance(sequences, (Sequence, np.ndarray)):
+        # Accept any iterable (a generator, a torch list...) but not a str or a scalar.
+        try:
+            sequences = list(sequences)
+        except TypeError:
+            raise TypeError(
+                f"sequences must be a list of 1-D or 2-D arrays, got {type(sequences).__name__}"
+            ) from None
+        if any(isinstance(s, (str, bytes)) for s in sequences):
+            raise TypeError("sequences must hold arrays or lists of numbers, not strings")
+    items = []
+    for i, s in enumerate(sequences):
+        if isinstance(s, (str, bytes)):
+            raise TypeError(f"sequences[{i}] is a {type(s).__name__}; expected a list or array of numbers")
+        items.append(s if isinstance(s, np.ndarray) else np.asarray(s))
+    return items
+
+
+def _item_layout(items: list[np.ndarray]) -> tuple[int, tuple[int, ...]]:
+    """Return (ndim, feature_shape) shared by all items, or raise naming the odd one."""
+    ndim = None
+    features: tuple[int, ...] | None = None
+    for i, a in enumerate(items):
+        if a.ndim not in (1, 2):
+            raise ValueError(f"sequences[{i}] must be 1-D (time,) or 2-D (time, features), got shape {a.shape}")
+        if a.ndim == 1 and a.size == 0:
+            continue  # an empty list fits any layout
+        if ndim is None:
+            ndim, features = a.ndim, a.shape[1:]
+            first = i
+        elif a.ndim != ndim:
+            raise ValueError(
+                f"sequences[{i}] has shape {a.shape} but sequences[{first}] has shape {items[first].shape}; "
+                "all items must be 1-D, or all 2-D"
+            )
+        elif a.shape[1:] != features:
+            raise ValueError(
+                f"sequences[{i}] has {a.shape[1]} features but sequences[{first}] has {features[0]}; "
+                "feature sizes must agree"
+            )
+    if ndim is None:
+        return 1, ()
+    return ndim, features
+
+
+def _result_dtype(items: list[np.ndarray], value: Any, dtype: DTypeLike | None) -> np.dtype:
+    if dtype is not None:
+        out = np.dtype(dtype)
+    else:
+        typed = [a.dtype for a in items if a.size] or [np.asarray(value).dtype]
+        out = np.result_type(*typed)
+    v = np.asarray(value)
+    if v.ndim != 0 or not (np.issubdtype(v.dtype, np.number) or v.dtype == bool):
+        raise TypeError(f"value must be a number, got {value!r}")
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # NaN -> int casts warn; we report it ourselves
+        back = v.astype(out).astype(np.float64)
+    want = v.astype(np.float64)
+    if not (back == want or (np.isnan(want) and np.isnan(back))):
+        raise ValueError(f"value={value!r} cannot be stored in dtype {out}; pass a matching dtype=")
+    return out
+
+
+def pad_sequences(
+    sequences: Sequence[ArrayLike],
+    maxlen: int | None = None,
+    *,
+    padding: str = "post",
+    truncating: str = "post",
+    value: float = 0,
+    dtype: DTypeLike | None = None,
+) -> np.ndarray:
+    """Pad (and, only if ``maxlen`` asks for it, truncate) ragged sequences.
+
+    Args:
+        sequences: list of 1-D ``(time,)`` token-id sequences or 2-D
+            ``(time, features)`` arrays. Lengths may differ, including 0.
+        maxlen: length of the time axis; ``None`` means the longest item.
+            Items longer than ``maxlen`` are cut, from the side ``truncating``.
+        padding: "post" (default, pad at the end) or "pre" (pad at the start;
+            the default of ``keras.utils.pad_sequences``).
+        truncating: "post" keeps the first ``maxlen`` steps, "pre" the last.
+        value: the padding value.
+        dtype: dtype of the result; ``None`` keeps the items' common dtype.
+
+    Returns:
+        A new array of shape ``(batch, maxlen)`` or ``(batch, maxlen, features)``.
+
+    Example:
+        >>> pad_sequences([[1, 2, 3], [4]])
+        array([[1, 2, 3],
+               [4, 0, 0]])
+        >>> pad_sequences([[1, 2, 3], [4]], maxlen=2, padding="pre", truncating="pre")
+        array([[2, 3],
+               [0, 4]])
+    """
+    check_side("padding", padding)
+    check_side("truncating", truncating)
+    maxlen = check_count("maxlen", maxlen, allow_none=True)
+    items = _as_items(sequences)
+    ndim, features = _item_layout(items)
+    out_dtype = _result_dtype(items, value, dtype)
+    lengths = np.fromiter((len(a) for a in items), dtype=np.int64, count=len(items))
+    if maxlen is None:
+        if not items:
+            raise ValueError("sequences is empty: pass maxlen= to get a (0, maxlen) array")
+        maxlen = int(lengths.max())
+    batch = len(items)
+    out = np.full((batch, maxlen) + features, value, dtype=out_dtype)
+    if batch == 0 or maxlen == 0 or not lengths.any():
+        return out
+    nonempty = [a for a in items if a.size]
+    flat = np.concatenate([a.reshape((len(a),) + features) for a in nonempty]) if ndim == 2 else np.concatenate(nonempty)
+    kept = np.minimum(lengths, maxlen)
+    if (kept < lengths).any():
+        # Keep, for each item, the first (truncating="post") or last ("pre") `kept` steps.
+        starts = np.cumsum(lengths) - lengths
+        within = np.arange(flat.shape[0]) - np.repeat(starts, lengths)
+        rep_len, rep_kept = np.repeat(lengths, lengths), np.repeat(kept, lengths)
+        keep = within < rep_kept if truncating == "post" else within >= rep_len - rep_kept
+        flat = flat[keep]
+    steps = np.arange(maxlen)
+    if padding == "post":
+        where = steps < kept[:, None]
+    else:
+        where = steps >= (maxlen - kept)[:, None]
+    # Row-major order of `where` matches the concatenation order of `flat` for both sides.
+    out[where] = flat
+    return out
+
+
+def unpad_sequences(padded: ArrayLike, lengths: ArrayLike, *, padding: str = "post") -> list[np.ndarray]:
+    """Split a padded batch back into a list of its valid parts.
+
+    The inverse of :func:`pad_sequences` (without truncation).
+
+    Args:
+        padded: array of shape ``(batch, time)`` or ``(batch, time, features)``.
+        lengths: ``(batch,)`` non-negative ints, each at most ``time``.
+        padding: the side the padding is on, "post" or "pre".
+
+    Returns:
+        A list of ``batch`` new arrays, item ``i`` of shape ``(lengths[i], ...)``.
+
+    Example:
+        >>> unpad_sequences(np.array([[0, 7, 8], [0, 0, 9]]), [2, 1], padding="pre")
+        [array([7, 8]), array([9])]
+    """
+    check_side("padding", padding)
+    padded = np.asarray(padded)
+    if padded.ndim not in (2, 3):
+        raise ValueError(f"padded must be 2-D (batch, time) or 3-D (batch, time, features), got shape {padded.shape}")
+    lengths = as_lengths(lengths)
+    if lengths.shape[0] != padded.shape[0]:
+        raise ValueError(f"lengths has {lengths.shape[0]} entries but padded has batch size {padded.shape[0]}")
+    check_lengths_fit(lengths, padded.shape[1], axis_name="the time axis of padded")
+    from .masks import sequence_mask
+
+    mask = sequence_mask(lengths, padded.shape[1], padding=padding)
+    flat = padded[mask]  # boolean indexing copies, row by row in time order
+    return np.split(flat, np.cumsum(lengths)[:-1])
