@@ -59,7 +59,7 @@ def setup_notebook(
     threads: int = 1,
     precision: int = 4,
     quiet: bool = False,
-) -> dict[str, str]:
+) -> None:
     """Prepare a lesson: quiet logs, seeds, determinism, print precision.
 
     What it does, in order:
@@ -73,12 +73,16 @@ def setup_notebook(
     4. for "torch": ``torch.manual_seed``, deterministic algorithms,
        ``torch.set_num_threads(threads)``;
     5. ``np.set_printoptions(precision=precision, suppress=True)``;
-    6. prints one line of versions (unless ``quiet``) and returns them.
+    6. prints one line of versions and the device (unless ``quiet``).
+
+    It returns nothing, so a setup cell shows just that one line; call
+    :func:`versions` for the numbers. The TensorFlow variables must be in the
+    environment before TensorFlow is imported, which is why this must be the
+    first cell of a lesson.
 
     Example:
-        >>> info = setup_notebook(0, quiet=True)
-        >>> sorted(info)
-        ['device', 'numpy', 'python']
+        >>> setup_notebook(0)
+        python 3.11 | numpy 2.4.6 | device CPU
     """
     frameworks = tuple(frameworks)
     unknown = [f for f in frameworks if f not in _FRAMEWORKS]
@@ -118,4 +122,3 @@ def setup_notebook(
     info["device"] = device
     if not quiet:
         print(" | ".join(f"{k} {v}" for k, v in info.items()))
-    return info
