@@ -1,0 +1,441 @@
+"""Tests for lessons_lib.torch_packing, its lesson 03 checkers and widget."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lessons_lib as ll
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+from torch.nn.utils import rnn  # noqa: E402
+
+from lessons_lib import torch_packing as tp  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    yield
+    torch.set_num_threads(old)
+
+
+def _batch(lengths, n_features=2, seed=0, dtype=torch.float32):
+    seqs = ll.random_ragged_batch(lengths, n_features, seed=seed)
+    tensors = [torch.from_numpy(s).to(dtype) for s in seqs]
+    return seqs, tensors, rnn.pad_sequence(tensors, batch_first=True)
+
+
+# ---------------------------------------------------------------- lengths_tensor
+@pytest.mark.parametrize("lengths", [[3, 1, 2], np.array([3, 1, 2], dtype=np.int32), torch.tensor([3, 1, 2], dtype=torch.int32)])
+def test_lengths_tensor_gives_cpu_int64(lengths):
+    out = tp.lengths_tensor(lengths)
+    assert out.dtype == torch.int64 and out.device.type == "cpu" and out.tolist() == [3, 1, 2]
+
+
+def test_lengths_tensor_copies_its_input():
+    src = torch.tensor([3, 1, 2])
+    out = tp.lengths_tensor(src)
+    out[0] = 99
+    assert src.tolist() == [3, 1, 2]
+
+
+@pytest.mark.parametrize(
+    "bad, exc, words",
+    [
+        ([3.0, 1.5], TypeError, ["lengths", "1.5"]),
+        (torch.tensor([3.0, 1.0]), TypeError, ["lengths", "float"]),
+        (torch.tensor([True, False]), TypeError, ["lengths", "bool"]),
+        ([3, -1], ValueError, ["lengths", "-1", "index 1"]),
+        ([[1, 2]], ValueError, ["lengths", "1-D"]),
+    ],
+)
+def test_lengths_tensor_rejects_bad_input(bad, exc, words):
+    with pytest.raises(exc) as info:
+        tp.lengths_tensor(bad)
+    for w in words:
+        assert w in str(info.value)
+
+
+def test_lengths_tensor_checks_max_len():
+    assert tp.lengths_tensor([4, 2], max_len=4).tolist() == [4, 2]
+    with pytest.raises(ValueError, match=r"lengths\[1\] = 5 is longer than the time axis \(4\)"):
+        tp.lengths_tensor([4, 5], max_len=4)
+
+
+# ---------------------------------------------------------------- packed_layout
+def _coords(lengths):
+    lengths = np.asarray(lengths)
+    b, t = np.meshgrid(np.arange(len(lengths)), np.arange(lengths.max()), indexing="ij")
+    return torch.from_numpy(np.stack([b, t], -1).astype(np.float32))
+
+
+def test_packed_layout_matches_torch_on_many_batches():
+    rng = np.random.default_rng(0)
+    for _ in range(150):
+        lengths = rng.integers(1, 6, size=rng.integers(1, 7))  # many ties on purpose
+        lay = tp.packed_layout(lengths)
+        packed = rnn.pack_padded_sequence(_coords(lengths), torch.from_numpy(lengths), batch_first=True, enforce_sorted=False)
+        data = packed.data.long().numpy()
+        assert (data[:, 0] == lay.row_sequence).all() and (data[:, 1] == lay.row_step).all(), lengths
+        assert lay.batch_sizes.tolist() == packed.batch_sizes.tolist()
+        assert lay.sorted_indices.tolist() == packed.sorted_indices.tolist()
+        assert lay.unsorted_indices.tolist() == packed.unsorted_indices.tolist()
+        # index_grid points every real step at its data row, padding at -1
+        real = ll.sequence_mask(lengths)
+        assert (lay.index_grid[~real] == -1).all()
+        assert (lay.row_sequence[lay.index_grid[real]] == np.nonzero(real)[0]).all()
+
+
+def test_packed_layout_enforce_sorted():
+    lengths = [4, 4, 2, 1]
+    lay = tp.packed_layout(lengths, enforce_sorted=True)
+    packed = rnn.pack_padded_sequence(_coords(lengths), torch.tensor(lengths), batch_first=True)
+    assert lay.sorted_indices is None and lay.unsorted_indices is None and packed.sorted_indices is None
+    assert (packed.data.long().numpy()[:, 0] == lay.row_sequence).all()
+    assert lay.row_labels()[:3] == ["b0,t0", "b1,t0", "b2,t0"]
+    with pytest.raises(ValueError, match=r"non-increasing.*lengths\[2\] = 3 > lengths\[1\] = 1"):
+        tp.packed_layout([4, 1, 3], enforce_sorted=True)
+
+
+@pytest.mark.parametrize("bad, exc, pattern", [([3, 0, 2], ValueError, r"lengths\[1\] = 0"), ([], ValueError, "empty"),
+                                               ([2.5], TypeError, "lengths"), ([-1], ValueError, "lengths")])
+def test_packed_layout_rejects_bad_lengths(bad, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        tp.packed_layout(bad)
+
+
+def test_packed_layout_does_not_mutate_input():
+    lengths = np.array([1, 3, 2])
+    tp.packed_layout(lengths)
+    assert lengths.tolist() == [1, 3, 2]
+
+
+def test_plot_packed_layout_draws_two_panels():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax_grid, ax_data = tp.plot_packed_layout([2, 3, 1])
+    assert "lengths [2, 3, 1]" in ax_grid.get_title()
+    assert "batch_sizes = [3, 2, 1]" in ax_data.get_title()
+    texts = [t.get_text() for t in ax_grid.texts]
+    assert texts.count("pad") == 3 and sorted(int(t) for t in texts if t != "pad") == list(range(6))
+    plt.close("all")
+
+
+# ---------------------------------------------------------------- lstm_from_keras_weights
+def test_lstm_from_keras_weights_matches_reference():
+    seqs, _, padded = _batch([4, 1, 3], dtype=torch.float64)
+    w = ll.random_lstm_weights(2, 3, seed=1)
+    w_copy = {k: v.copy() for k, v in w.items()}
+    lstm = tp.lstm_from_keras_weights(w, dtype=torch.float64)
+    with torch.no_grad():
+        out, (h, c) = lstm(padded)
+    ref_out, ref_h, ref_c = ll.lstm_forward(ll.pad_sequences(seqs), **w)
+    assert ll.compare(out, ref_out, atol=1e-10) and ll.compare(h[0], ref_h, atol=1e-10) and ll.compare(c[0], ref_c, atol=1e-10)
+    assert all(np.array_equal(w[k], w_copy[k]) for k in w)
+    lstm32 = tp.lstm_from_keras_weights(w)
+    assert lstm32.weight_ih_l0.dtype == torch.float32 and lstm32.batch_first
+    assert torch.equal(lstm32.bias_hh_l0, torch.zeros(12))
+
+
+def test_lstm_from_keras_weights_bidirectional_reverse_half():
+    seqs, _, padded = _batch([3, 3])
+    w_f, w_b = ll.random_lstm_weights(2, 3, seed=1), ll.random_lstm_weights(2, 3, seed=2)
+    bi = tp.lstm_from_keras_weights(w_f, reverse_weights=w_b, dtype=torch.float64)
+    assert bi.bidirectional
+    with torch.no_grad():
+        _, (h, _) = bi(padded.double())
+    _, h_back, _ = ll.lstm_forward(ll.pad_sequences([s[::-1] for s in seqs]), **w_b)
+    assert ll.compare(h[1], h_back, atol=1e-10)
+
+
+def test_lstm_from_keras_weights_rejects_bad_weights():
+    w = ll.random_lstm_weights(2, 3)
+    with pytest.raises(TypeError, match="weights must be a dict"):
+        tp.lstm_from_keras_weights({"kernel": w["kernel"]})
+    with pytest.raises(ValueError, match="kernel must have shape"):
+        tp.lstm_from_keras_weights({**w, "kernel": np.zeros((2, 5))})
+    with pytest.raises(ValueError, match="recurrent_kernel"):
+        tp.lstm_from_keras_weights({**w, "bias": np.zeros(5)})
+    with pytest.raises(ValueError, match="same"):
+        tp.lstm_from_keras_weights(w, reverse_weights=ll.random_lstm_weights(2, 4))
+
+
+# ---------------------------------------------------------------- last_valid_step
+def test_last_valid_step_equals_h_n_and_not_last_row():
+    _, tensors, padded = _batch([4, 1, 3])
+    lstm = tp.lstm_from_keras_weights(ll.random_lstm_weights(2, 3, seed=1))
+    lengths = torch.tensor([4, 1, 3])
+    with torch.no_grad():
+        out_p, (h, _) = lstm(rnn.pack_padded_sequence(padded, lengths, batch_first=True, enforce_sorted=False))
+    out, _ = rnn.pad_packed_sequence(out_p, batch_first=True)
+    before = out.clone()
+    got = tp.last_valid_step(out, lengths)
+    assert torch.equal(got, h[0]) and not torch.allclose(out[:, -1], h[0])
+    assert torch.equal(out, before)
+    got_tm = tp.last_valid_step(out.transpose(0, 1), [4, 1, 3], batch_first=False)
+    assert torch.equal(got_tm, h[0])
+
+
+def test_last_valid_step_rejects_bad_input():
+    out = torch.zeros(2, 3, 4)
+    with pytest.raises(ValueError, match=r"lengths\[1\] = 0"):
+        tp.last_valid_step(out, [2, 0])
+    with pytest.raises(ValueError, match=r"lengths\[0\] = 4 is longer"):
+        tp.last_valid_step(out, [4, 1])
+    with pytest.raises(ValueError, match="3 entries but output has batch size 2"):
+        tp.last_valid_step(out, [1, 1, 1])
+    with pytest.raises(TypeError, match="output must be a torch.Tensor"):
+        tp.last_valid_step(np.zeros((2, 3, 4)), [1, 1])
+
+
+# ---------------------------------------------------------------- packed_forward / per_sequence_forward
+def test_packed_forward_matches_each_sequence_alone_bidirectional():
+    _, tensors, padded = _batch([2, 5, 1, 3])
+    bi = tp.lstm_from_keras_weights(ll.random_lstm_weights(2, 3, seed=1), reverse_weights=ll.random_lstm_weights(2, 3, seed=2))
+    with torch.no_grad():
+        out, (h, c) = tp.packed_forward(bi, padded, [2, 5, 1, 3], total_length=7)
+        alone, (h_a, c_a) = tp.per_sequence_forward(bi, tensors)
+    assert out.shape == (4, 7, 6)
+    assert ll.compare(h, h_a, atol=1e-6) and ll.compare(c, c_a, atol=1e-6)
+    for b, n in enumerate([2, 5, 1, 3]):
+        assert ll.compare(out[b, :n], alone[b], atol=1e-6) and bool((out[b, n:] == 0).all())
+
+
+def test_packed_forward_zero_lengths_give_zeros_and_leave_others_alone():
+    _, tensors, padded = _batch([4, 1, 3])
+    lstm = tp.lstm_from_keras_weights(ll.random_lstm_weights(2, 3, seed=1))
+    before = padded.clone()
+    with torch.no_grad():
+        out, (h, c) = tp.packed_forward(lstm, padded, torch.tensor([4, 0, 3]))
+        _, (h_a, _) = tp.per_sequence_forward(lstm, tensors)
+        _, (h_clamped, _) = lstm(rnn.pack_padded_sequence(padded, torch.tensor([4, 1, 3]), batch_first=True, enforce_sorted=False))
+    assert torch.equal(padded, before)
+    assert bool((out[1] == 0).all() and (h[:, 1] == 0).all() and (c[:, 1] == 0).all())
+    assert not bool((h_clamped[:, 1] == 0).all())  # the mask is what makes it zero
+    assert ll.compare(h[:, [0, 2]], h_a[:, [0, 2]], atol=1e-6)
+
+
+def test_packed_forward_zero_length_gets_no_gradient():
+    _, _, padded = _batch([3, 2])
+    x = padded.clone().requires_grad_(True)
+    lstm = tp.lstm_from_keras_weights(ll.random_lstm_weights(2, 3, seed=1))
+    out, (h, _) = tp.packed_forward(lstm, x, [3, 0])
+    (out.sum() + h.sum()).backward()
+    assert bool((x.grad[1] == 0).all()) and bool((x.grad[0] != 0).any())
+
+
+def test_packed_forward_gru_time_major():
+    _, tensors, padded = _batch([3, 1])
+    gru = nn.GRU(2, 4)  # batch_first=False
+    with torch.no_grad():
+        out, h = tp.packed_forward(gru, padded.transpose(0, 1), [3, 0])
+        _, h_alone = tp.per_sequence_forward(gru, tensors[:1])
+    assert out.shape == (3, 2, 4) and isinstance(h, torch.Tensor)
+    assert ll.compare(h[:, :1], h_alone, atol=1e-6) and bool((h[:, 1] == 0).all())
+
+
+def test_packed_forward_rejects_bad_input():
+    lstm = nn.LSTM(2, 3, batch_first=True)
+    x = torch.zeros(2, 3, 2)
+    with pytest.raises(TypeError, match="rnn must be"):
+        tp.packed_forward(nn.Linear(2, 3), x, [1, 1])
+    with pytest.raises(ValueError, match=r"lengths\[1\] = 4 is longer"):
+        tp.packed_forward(lstm, x, [1, 4])
+    with pytest.raises(ValueError, match="batch size 2"):
+        tp.packed_forward(lstm, x, [1])
+    with pytest.raises(ValueError, match="total_length must be >= 3, got 2"):
+        tp.packed_forward(lstm, x, [1, 1], total_length=2)
+    with pytest.raises(ValueError, match="padded must have at least 3"):
+        tp.packed_forward(lstm, torch.zeros(2, 3), [1, 1])
+
+
+def test_per_sequence_forward_rejects_bad_input():
+    lstm = nn.LSTM(2, 3, batch_first=True)
+    with pytest.raises(ValueError, match="sequences is empty"):
+        tp.per_sequence_forward(lstm, [])
+    with pytest.raises(ValueError, match=r"sequences\[1\]"):
+        tp.per_sequence_forward(lstm, [torch.zeros(2, 2), torch.zeros(0, 2)])
+    with pytest.raises(TypeError, match="rnn must be"):
+        tp.per_sequence_forward("lstm", [torch.zeros(2, 2)])
+
+
+# ---------------------------------------------------------------- masked_mean
+def test_masked_mean_value_nan_padding_and_no_mutation():
+    values = torch.tensor([[1.0, 3.0, float("nan")], [5.0, float("inf"), 0.0]])
+    mask = torch.tensor([[True, True, False], [True, False, False]])
+    before = values.clone()
+    assert float(tp.masked_mean(values, mask)) == pytest.approx(3.0)
+    assert torch.equal(values.isnan(), before.isnan()) and torch.equal(mask, torch.tensor([[True, True, False], [True, False, False]]))
+    assert float(tp.masked_mean(values, np.array([[1, 1, 0], [1, 0, 0]]))) == pytest.approx(3.0)
+
+
+def test_masked_mean_3d_divides_by_features_too():
+    values = torch.arange(12.0).reshape(2, 3, 2)
+    mask = torch.tensor([[True, False, False], [True, True, False]])
+    expected = float(torch.cat([values[0, :1], values[1, :2]]).mean())
+    assert float(tp.masked_mean(values, mask)) == pytest.approx(expected)
+
+
+def test_masked_mean_rejects_bad_input():
+    v = torch.zeros(2, 3)
+    with pytest.raises(TypeError, match="mask must be bool"):
+        tp.masked_mean(v, torch.full((2, 3), 0.5))
+    with pytest.raises(TypeError, match="mask must be bool"):
+        tp.masked_mean(v, torch.full((2, 3), 2))
+    with pytest.raises(ValueError, match=r"mask must have shape \(batch, time\) = \(2, 3\), got \(3, 2\)"):
+        tp.masked_mean(v, torch.ones(3, 2, dtype=torch.bool))
+    with pytest.raises(ValueError, match="selects no step"):
+        tp.masked_mean(v, torch.zeros(2, 3, dtype=torch.bool))
+    with pytest.raises(TypeError, match="values must be a torch.Tensor"):
+        tp.masked_mean([[1.0]], [[True]])
+
+
+# ---------------------------------------------------------------- PadCollate
+def test_pad_collate_sequences_and_pairs():
+    a, b = torch.ones(3, 2), torch.ones(1, 2)
+    padded, lengths = tp.PadCollate(padding_value=-1.0)([a, b])
+    assert padded.shape == (2, 3, 2) and lengths.dtype == torch.int64 and lengths.tolist() == [3, 1]
+    assert bool((padded[1, 1:] == -1).all())
+    padded, lengths, y = tp.PadCollate()([(a, torch.tensor(1.0)), (b, torch.tensor(2.0))])
+    assert y.tolist() == [1.0, 2.0]
+    _, _, tags = tp.PadCollate(per_step_targets=True)([(a, torch.tensor([1, 2, 3])), (b, torch.tensor([4]))])
+    assert tags.tolist() == [[1, 2, 3], [4, -100, -100]]
+    assert torch.equal(a, torch.ones(3, 2))
+
+
+def test_pad_collate_rejects_bad_batches():
+    with pytest.raises(ValueError, match="batch is empty"):
+        tp.PadCollate()([])
+    with pytest.raises(TypeError, match=r"batch\[1\]"):
+        tp.PadCollate()([(torch.ones(2), 1), torch.ones(2)])
+    with pytest.raises(ValueError, match=r"batch\[0\]: per-step target has shape \(2,\) but the sequence has length 3"):
+        tp.PadCollate(per_step_targets=True)([(torch.ones(3), torch.ones(2))])
+
+
+# ---------------------------------------------------------------- BucketBatchSampler
+def test_bucket_sampler_epochs_cover_every_index_and_differ():
+    lengths = ll.random_lengths(100, 1, 30, seed=1)
+    sampler = tp.BucketBatchSampler(lengths, 8, seed=3, bucket_size_multiplier=4)
+    e0, e1 = list(sampler), list(sampler)
+    for epoch in (e0, e1):
+        assert sorted(i for b in epoch for i in b) == list(range(100))
+        assert len(epoch) == len(sampler) == 13
+    assert e0 != e1
+    sampler.set_epoch(0)
+    assert list(sampler) == e0
+    assert [b.tolist() for b in ll.bucket_batches(lengths, 8, seed=3, bucket_size_multiplier=4)] == e0
+    assert ll.padding_fraction(lengths, e0) < ll.padding_fraction(lengths, ll.random_batches(lengths, 8, seed=0))
+
+
+def test_bucket_sampler_drop_last_len_and_dataloader():
+    lengths = [5, 1, 4, 2, 3, 6, 2]
+    sampler = tp.BucketBatchSampler(lengths, 2, drop_last=True, bucket_size_multiplier=1)
+    assert len(sampler) == 3 and all(len(b) == 2 for b in sampler)
+    data = [torch.ones(n, 2) for n in lengths]
+    loader = torch.utils.data.DataLoader(data, batch_sampler=tp.BucketBatchSampler(lengths, 3), collate_fn=tp.PadCollate())
+    seen = sorted(int(n) for _, lens in loader for n in lens)
+    assert seen == sorted(lengths)
+
+
+@pytest.mark.parametrize("kwargs, exc, pattern", [({"batch_size": 0}, ValueError, "batch_size must be >= 1"),
+                                                  ({"batch_size": 2.0}, TypeError, "batch_size must be an int"),
+                                                  ({"batch_size": 2, "seed": -1}, ValueError, "seed")])
+def test_bucket_sampler_rejects_bad_arguments(kwargs, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        tp.BucketBatchSampler([1, 2, 3], **kwargs)
+
+
+# ---------------------------------------------------------------- packing_summary and the widget
+def test_packing_summary_matches_reference_lstm():
+    s = tp.packing_summary([2, 5, 3])
+    w = ll.random_lstm_weights(2, 2, seed=0)
+    seqs = ll.random_ragged_batch([2, 5, 3], 2, seed=0)
+    _, h_ref, _ = ll.lstm_forward(ll.pad_sequences(seqs), **w, mask=ll.sequence_mask([2, 5, 3]))
+    assert ll.compare(s["h_n"], h_ref, atol=1e-6)
+    assert s["batch_sizes"] == [3, 3, 2, 1, 1] and s["sorted_indices"] == [1, 2, 0]
+
+
+def test_widget_result_text_and_driving():
+    pytest.importorskip("ipywidgets")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from lessons_lib.widgets import lesson03 as w03
+
+    text = w03.result_text()
+    assert text.startswith("Result: lengths=[4, 1, 3] batch_sizes=[3, 2, 2, 1] sorted_indices=[0, 2, 1] h_n=")
+    widget = w03.packing_widget()
+    assert widget.result.value == text
+    descriptions = [c.description for c in widget.controls.values()]
+    assert descriptions == list(w03.DEFAULTS) and len(set(descriptions)) == 6
+    widget.controls["sequences"].value = 2
+    widget.controls["len_2"].value = 7
+    assert widget.result.value == w03.result_text(sequences=2, len_2=7)
+    assert widget.controls["len_3"].disabled and not widget.controls["len_2"].disabled
+    with pytest.raises(ValueError, match="len_1 must be an int in 1..8, got 9"):
+        w03.result_text(len_1=9)
+    with pytest.raises(TypeError, match="unknown control 'len_6'"):
+        w03.result_text(len_6=1)
+
+
+# ---------------------------------------------------------------- checkers
+def test_exercise_1(capsys):
+    from lessons_lib.checks import lesson03 as check
+
+    assert check.exercise_1([4, 3, 2, 1, 1]) and "Correct" in capsys.readouterr().out
+    assert check.exercise_1(torch.tensor([4, 3, 2, 1, 1]))
+    for wrong, hint in ((None, "got None"), ([5, 3, 2, 1], "sorted lengths"), ([4, 3, 2, 1], "one entry per time step"),
+                        ([4, 3, 3, 1, 1], "time step 2"), ("abc", "1-D list")):
+        capsys.readouterr()
+        assert check.exercise_1(wrong) is False
+        assert hint in capsys.readouterr().out
+
+
+def _bi_setup():
+    _, _, padded = _batch([4, 1, 3])
+    bi = tp.lstm_from_keras_weights(ll.random_lstm_weights(2, 3, seed=1), reverse_weights=ll.random_lstm_weights(2, 3, seed=2))
+    lengths = torch.tensor([4, 1, 3])
+    with torch.no_grad():
+        out, (h, _) = tp.packed_forward(bi, padded, lengths)
+    return out, h, lengths
+
+
+def test_exercise_2(capsys):
+    from lessons_lib.checks import lesson03 as check
+
+    out, h, lengths = _bi_setup()
+    right = torch.cat([tp.last_valid_step(out, lengths)[:, :3], out[:, 0, 3:]], dim=1)
+    assert check.exercise_2(right, out, h, lengths) and "Correct" in capsys.readouterr().out
+    cases = [(None, "got None"), ("x", "torch.Tensor"), (right[:, :3], "shape"), (out[:, -1], "padding"),
+             (torch.cat([out[:, 0, :3], out[:, 0, 3:]], 1), "forward"),
+             (torch.cat([right[:, :3], out[:, -1, 3:]], 1), "backward")]
+    for wrong, hint in cases:
+        capsys.readouterr()
+        assert check.exercise_2(wrong, out, h, lengths) is False
+        assert hint in capsys.readouterr().out
+
+
+def test_exercise_3(capsys):
+    from lessons_lib.checks import lesson03 as check
+
+    gen = torch.Generator().manual_seed(0)
+    pred = torch.randn(3, 4, generator=gen)
+    target = torch.randn(3, 4, generator=gen)
+    lengths = torch.tensor([4, 1, 3])
+    mask = torch.from_numpy(ll.sequence_mask([4, 1, 3]))
+    right = tp.masked_mean((pred - target) ** 2, mask)
+    assert check.exercise_3(right, pred, target, lengths) and "Correct" in capsys.readouterr().out
+    assert check.exercise_3(float(right), pred, target, lengths)
+    per_seq = torch.stack([((pred[b, :n] - target[b, :n]) ** 2).mean() for b, n in enumerate([4, 1, 3])]).mean()
+    for wrong, hint in ((None, "got None"), ("abc", "expected a number"), (((pred - target) ** 2).mean(), "unmasked"),
+                        (per_seq, "per-sequence"), (0.0, "divide")):
+        capsys.readouterr()
+        assert check.exercise_3(wrong, pred, target, lengths) is False
+        assert hint in capsys.readouterr().out
