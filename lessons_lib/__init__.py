@@ -6,6 +6,7 @@ code; modules that need a framework are imported explicitly, for example
 can quiet TensorFlow before it is first imported.
 """
 
+from . import padding_effects, plots
 from .batching import bucket_batches, padding_fraction, random_batches, sorted_batches
 from .compare import Comparison, compare
 from .masks import lengths_from_mask, mask_from_padded, sequence_mask

@@ -42,7 +42,7 @@ def as_lengths(lengths: Any, name: str = "lengths") -> np.ndarray:
         bad = _first_non_integer(arr)
         raise TypeError(
             f"{name} must hold integers, got dtype {arr.dtype}"
-            + (f" (value {arr[bad]!r} at index {bad})" if bad is not None else "")
+            + (f" (value {arr[bad].item()!r} at index {bad})" if bad is not None else "")
         )
     arr = arr.astype(np.int64, copy=True)
     neg = np.flatnonzero(arr < 0)

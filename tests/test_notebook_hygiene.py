@@ -97,3 +97,19 @@ def test_errors_only_where_expected(path):
             assert "raises-exception" in tags, f"{path.name} code cell {i}: error without a raises-exception tag"
         elif "raises-exception" in tags:
             pytest.fail(f"{path.name} code cell {i}: tagged raises-exception but stored no error")
+
+
+def test_start_here_links_every_lesson_and_only_existing_ones():
+    start = next(p for p in NOTEBOOKS if p.name == "00_start_here.ipynb")
+    text = "".join("".join(c["source"]) for c in _load(start)["cells"] if c["cell_type"] == "markdown")
+    linked = set(re.findall(r"\]\((\d\d_[a-z0-9_]+\.ipynb)\)", text))
+    lessons = {p.name for p in NOTEBOOKS if p.name != start.name}
+    assert lessons <= linked, f"00_start_here does not link {sorted(lessons - linked)}"
+    assert linked <= lessons | {start.name}, f"00_start_here links missing notebooks {sorted(linked - lessons)}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_links_between_notebooks_resolve(path):
+    text = "".join("".join(c["source"]) for c in _load(path)["cells"] if c["cell_type"] == "markdown")
+    for target in re.findall(r"\]\(((?:\.\./)?[\w./-]+\.(?:ipynb|md|py))\)", text):
+        assert (path.parent / target).exists(), f"{path.name} links to missing {target}"

@@ -1,0 +1,53 @@
+"""Small shared pieces for the exercise checkers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class CheckResult:
+    """Truthy when the answer is right. Shows nothing in a notebook: the checker already printed."""
+
+    __slots__ = ("ok", "message")
+
+    def __init__(self, ok: bool, message: str):
+        self.ok, self.message = bool(ok), message
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __eq__(self, other) -> bool:
+        return bool(self) == bool(other)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"CheckResult({self.ok})"
+
+    def _ipython_display_(self) -> None:
+        pass  # the message was printed when the check ran
+
+
+def verdict(ok: bool, message: str) -> CheckResult:
+    """Print "Correct: ..." or "Not yet: ..." and return a truthy/falsy :class:`CheckResult`."""
+    text = ("Correct: " if ok else "Not yet: ") + message
+    print(text)
+    return CheckResult(ok, text)
+
+
+def check_array(answer, expected: np.ndarray, what: str) -> CheckResult:
+    """Compare a learner's array with the expected one and explain the first difference."""
+    if answer is None:
+        return verdict(False, f"{what} is still None; replace it with your answer.")
+    try:
+        arr = np.asarray(answer)
+    except Exception as exc:  # any object a learner may pass
+        return verdict(False, f"{what} could not be turned into an array ({type(exc).__name__}).")
+    if arr.shape != expected.shape:
+        return verdict(False, f"{what} should have shape {expected.shape}, got {arr.shape}.")
+    if expected.dtype == bool and arr.dtype != bool:
+        return verdict(False, f"{what} should be a bool array, got dtype {arr.dtype}.")
+    if not np.array_equal(arr, expected):
+        where = tuple(int(i) for i in np.argwhere(arr != expected)[0])
+        return verdict(False, f"{what} differs at index {where}: got {arr[where]!r}, expected {expected[where]!r}.")
+    return verdict(True, f"{what} is right.")

@@ -1,0 +1,129 @@
+"""compare, setup_notebook, checkers, the lesson 01 widget and the authoring/refresh tools."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import lessons_lib as ll
+from lessons_lib.checks import lesson01
+from lessons_lib.padding_effects import final_state_vs_reference, numeric_input_gradient
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_compare_reports_diff_and_allclose():
+    same = ll.compare([1.0, 2.0], [1.0, 2.0 + 1e-9])
+    assert same and same.max_abs_diff < 1e-8
+    assert repr(same) == "max abs diff < 1e-06 -> allclose(atol=1e-06): True"
+    diff = ll.compare(np.zeros(3), [0.0, 0.25, -0.5], atol=1e-3, label="x")
+    assert not diff and diff.max_abs_diff == 0.5
+    assert repr(diff) == "x: max abs diff = 0.5 -> allclose(atol=1e-03): False"
+
+
+def test_compare_handles_nan_torch_and_bad_shapes():
+    import torch
+
+    assert ll.compare(torch.tensor([1.0, float("nan")]), np.array([1.0, np.nan]))
+    assert not ll.compare([np.nan], [0.0])
+    with pytest.raises(ValueError, match=r"same shape, got \(2,\) and \(3,\)"):
+        ll.compare(np.zeros(2), np.zeros(3))
+
+
+def test_setup_notebook_prints_versions_and_rejects_unknown(capsys):
+    ll.setup_notebook(0, frameworks=("torch",))
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("python 3.11 | numpy ") and "torch 2.13.0" in line and line.endswith("device CPU")
+    import torch
+
+    assert torch.are_deterministic_algorithms_enabled() and torch.get_num_threads() == 1
+    with pytest.raises(ValueError, match="unknown"):
+        ll.setup_notebook(0, frameworks=("jax",))
+
+
+def test_final_state_vs_reference_mask_fixes_both_sides():
+    w = ll.random_lstm_weights(3, 4, seed=5)
+    seq = ll.random_ragged_batch([5], 3, seed=5)[0]
+    for side in ("pre", "post"):
+        assert final_state_vs_reference(seq, w, 4, side, use_mask=True)["max_abs_diff"] < 1e-12
+        assert final_state_vs_reference(seq, w, 4, side, use_mask=False)["max_abs_diff"] > 1e-3
+    assert final_state_vs_reference(seq, w, 0, "pre", use_mask=False)["max_abs_diff"] == 0
+    with pytest.raises(ValueError, match="pad_amount must be >= 0, got -1"):
+        final_state_vs_reference(seq, w, -1)
+    with pytest.raises(ValueError, match=r"sequence must be 2-D"):
+        final_state_vs_reference(seq[0], w, 1)
+
+
+def test_numeric_gradient_matches_analytic_and_keeps_input():
+    x = np.array([[1.0, -2.0], [0.5, 3.0]])
+    g = numeric_input_gradient(lambda a: float((a**3).sum()), x)
+    np.testing.assert_allclose(g, 3 * x**2, rtol=1e-6)
+    np.testing.assert_array_equal(x, [[1.0, -2.0], [0.5, 3.0]])
+
+
+def test_lesson01_checkers(capsys):
+    assert not lesson01.exercise_1(None)
+    assert not lesson01.exercise_1(ll.sequence_mask([2, 4, 1], 5))  # post instead of pre
+    assert "differs at index (0, 0)" in capsys.readouterr().out
+    assert lesson01.exercise_1(ll.sequence_mask([2, 4, 1], 5, padding="pre"))
+    assert not lesson01.exercise_2([3, 1, 5, 0.0])
+    assert lesson01.exercise_2(np.array([3, 1, 5, 0]))
+    assert not lesson01.exercise_3({"a", "d"})
+    assert not lesson01.exercise_3({"d"})
+    assert not lesson01.exercise_3({"z"})
+    assert lesson01.exercise_3({"d", "e"})
+    assert capsys.readouterr().out.splitlines()[-1].startswith("Correct: ")
+
+
+def test_lesson01_widget_follows_its_controls():
+    from lessons_lib.widgets import lesson01 as w01
+
+    box = w01.final_state_widget()
+    line = box.children[3]
+    assert line.value == w01.result_text(3, "post", False)
+    box.controls["use_mask"].value = True
+    assert line.value == w01.result_text(3, "post", True) and line.value.endswith("= 0.000000")
+    box.controls["padding"].value = "pre"
+    box.controls["use_mask"].value = False
+    box.controls["pad_amount"].value = 7
+    assert line.value == w01.result_text(7, "pre", False)
+    assert box.result["max_abs_diff"] > 1e-3 and box.result["padded_length"] == 13
+
+
+def test_py2nb_builds_tags_hidden_cells_and_ids(tmp_path):
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import py2nb
+    finally:
+        sys.path.pop(0)
+    nb = py2nb.convert("# %% [markdown]\n# # T\n# %%\nx = 1\n# %% tags=raises-exception hidden\n1/0\n")
+    assert [c.cell_type for c in nb.cells] == ["markdown", "code", "code"]
+    assert nb.cells[0].source == "# T" and nb.cells[1].id == "c02"
+    assert nb.cells[2].metadata == {"tags": ["raises-exception"], "jupyter": {"source_hidden": True}}
+    with pytest.raises(ValueError, match="unknown header word"):
+        py2nb.convert("# %% hiden\nx = 1\n")
+
+
+@pytest.mark.slow
+def test_refresh_tool_executes_in_order_and_trims_tracebacks(tmp_path):
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import py2nb
+    finally:
+        sys.path.pop(0)
+    import nbformat
+
+    path = tmp_path / "01_tiny.ipynb"
+    nbformat.write(py2nb.convert("# %%\nprint(6 * 7)\n# %% tags=raises-exception\nraise ValueError('bad x')\n"), path)
+    subprocess.run([sys.executable, str(ROOT / "tools" / "refresh_notebooks.py"), str(path)], check=True, capture_output=True)
+    nb = json.loads(path.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert [c["execution_count"] for c in code] == [1, 2]
+    assert code[0]["outputs"][0]["text"] == ["42\n"]
+    assert code[1]["outputs"][0]["traceback"] == ["ValueError: bad x"]
+    assert "execution" not in code[0]["metadata"]
