@@ -28,14 +28,15 @@ def _as_items(sequences: Any) -> list[np.ndarray]:
             raise TypeError(
                 f"sequences must be a list of 1-D or 2-D arrays, got {type(sequences).__name__}"
             ) from None
-        if any(isinstance(s, (str, bytes)) for s in sequences):
-            raise TypeError("sequences must hold arrays or lists of numbers, not strings")
-    items = []
-    for i, s in enumerate(sequences):
-        if isinstance(s, (str, bytes)):
-            raise TypeError(f"sequences[{i}] is a {type(s).__name__}; expected a list or array of numbers")
-        items.append(s if isinstance(s, np.ndarray) else np.asarray(s))
-    return items
+    # Checks run over whole lists in C (map, set) rather than per item in Python:
+    # this function is meant for 100,000-sequence batches.
+    types = set(map(type, sequences))
+    if types <= {np.ndarray}:
+        return list(sequences)
+    if any(issubclass(t, (str, bytes)) for t in types):
+        i = next(i for i, s in enumerate(sequences) if isinstance(s, (str, bytes)))
+        raise TypeError(f"sequences[{i}] is a {type(sequences[i]).__name__}; expected a list or array of numbers")
+    return list(map(np.asarray, sequences))
 
 
 def _item_layout(items: list[np.ndarray]) -> tuple[int, tuple[int, ...]]:
@@ -65,12 +66,11 @@ def _item_layout(items: list[np.ndarray]) -> tuple[int, tuple[int, ...]]:
     return ndim, features
 
 
-def _result_dtype(items: list[np.ndarray], value: Any, dtype: DTypeLike | None) -> np.dtype:
+def _result_dtype(flat: np.ndarray | None, value: Any, dtype: DTypeLike | None) -> np.dtype:
     if dtype is not None:
         out = np.dtype(dtype)
     else:
-        typed = [a.dtype for a in items if a.size] or [np.asarray(value).dtype]
-        out = np.result_type(*typed)
+        out = flat.dtype if flat is not None else np.asarray(value).dtype
     v = np.asarray(value)
     if v.ndim != 0 or not (np.issubdtype(v.dtype, np.number) or v.dtype == bool):
         raise TypeError(f"value must be a number, got {value!r}")
@@ -120,19 +120,34 @@ def pad_sequences(
     check_side("truncating", truncating)
     maxlen = check_count("maxlen", maxlen, allow_none=True)
     items = _as_items(sequences)
-    ndim, features = _item_layout(items)
-    out_dtype = _result_dtype(items, value, dtype)
-    lengths = np.fromiter((len(a) for a in items), dtype=np.int64, count=len(items))
+    lengths = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
     if maxlen is None:
         if not items:
             raise ValueError("sequences is empty: pass maxlen= to get a (0, maxlen) array")
         maxlen = int(lengths.max())
+    empty = np.flatnonzero(lengths == 0)
+    nonempty = items if empty.size == 0 else [items[i] for i in np.flatnonzero(lengths)]
+    flat = None
+    if nonempty:
+        try:
+            flat = np.concatenate(nonempty)
+        except ValueError:
+            _item_layout(items)  # raises an error naming the odd item
+            raise
+    if (flat is not None and flat.ndim not in (1, 2)) or empty.size:
+        ndim, features = _item_layout(items)
+    else:
+        features = () if flat is None else flat.shape[1:]
+    if flat is not None and flat.ndim != len(features) + 1:
+        _item_layout(items)
+    out_dtype = _result_dtype(flat, value, dtype)
     batch = len(items)
-    out = np.full((batch, maxlen) + features, value, dtype=out_dtype)
-    if batch == 0 or maxlen == 0 or not lengths.any():
+    if np.asarray(value) == 0:
+        out = np.zeros((batch, maxlen) + features, dtype=out_dtype)  # calloc: cheaper than full
+    else:
+        out = np.full((batch, maxlen) + features, value, dtype=out_dtype)
+    if flat is None or maxlen == 0:
         return out
-    nonempty = [a for a in items if a.size]
-    flat = np.concatenate([a.reshape((len(a),) + features) for a in nonempty]) if ndim == 2 else np.concatenate(nonempty)
     kept = np.minimum(lengths, maxlen)
     if (kept < lengths).any():
         # Keep, for each item, the first (truncating="post") or last ("pre") `kept` steps.
