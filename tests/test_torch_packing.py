@@ -373,12 +373,17 @@ def test_widget_result_text_and_driving():
     assert text.startswith("Result: lengths=[4, 1, 3] batch_sizes=[3, 2, 2, 1] sorted_indices=[0, 2, 1] h_n=")
     widget = w03.packing_widget()
     assert widget.result.value == text
+    assert widget.plot.value[:8] == b"\x89PNG\r\n\x1a\n"
     descriptions = [c.description for c in widget.controls.values()]
     assert descriptions == list(w03.DEFAULTS) and len(set(descriptions)) == 6
     widget.controls["sequences"].value = 2
     widget.controls["len_2"].value = 7
     assert widget.result.value == w03.result_text(sequences=2, len_2=7)
     assert widget.controls["len_3"].disabled and not widget.controls["len_2"].disabled
+    assert widget.plot.value[:8] == b"\x89PNG\r\n\x1a\n"
+    import matplotlib.pyplot as plt
+
+    assert plt.get_fignums() == []  # every redraw closes its figure
     with pytest.raises(ValueError, match="len_1 must be an int in 1..8, got 9"):
         w03.result_text(len_1=9)
     with pytest.raises(TypeError, match="unknown control 'len_6'"):

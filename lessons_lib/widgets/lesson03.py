@@ -7,7 +7,7 @@ Controls (``ipywidgets.IntSlider``, each with a unique ``description``):
   (defaults 4, 1, 3, 2, 5); lengths of sequences beyond ``sequences`` are ignored.
 
 The widget shows the picture from :func:`lessons_lib.torch_packing.plot_packed_layout`
-in an ``Output`` and one line of text in an ``ipywidgets.HTML`` (``widget.result``),
+in an ``ipywidgets.Image`` (``widget.plot``) and one line of text in an ``ipywidgets.HTML`` (``widget.result``),
 exactly :func:`result_text` of the control values, for example::
 
     Result: lengths=[4, 1, 3] batch_sizes=[3, 2, 2, 1] sorted_indices=[0, 2, 1] h_n=[[...], ...]
@@ -19,6 +19,7 @@ original batch order, rounded to 3 decimals.
 from __future__ import annotations
 
 import html
+import io
 
 import ipywidgets as widgets
 import numpy as np
@@ -63,7 +64,7 @@ def packing_widget() -> widgets.VBox:
     """Sliders for up to 5 lengths, the packed picture, and the result line.
 
     The returned VBox has ``.controls`` (dict description -> slider),
-    ``.result`` (the HTML line) and ``.plot`` (the Output with the figure).
+    ``.result`` (the HTML line) and ``.plot`` (an Image widget with the figure as PNG).
     """
     import matplotlib.pyplot as plt
 
@@ -72,17 +73,20 @@ def packing_widget() -> widgets.VBox:
         high = MAX_SEQUENCES if name == "sequences" else MAX_LENGTH
         controls[name] = widgets.IntSlider(value=default, min=1, max=high, description=name, continuous_update=False)
     result = widgets.HTML()
-    plot = widgets.Output()
+    # An Image widget (PNG bytes), not an Output: drawing into an Output sends display
+    # messages that a plain kernel client (nbval) records as cell output.
+    plot = widgets.Image(format="png")
 
     def redraw(_change=None) -> None:
         values = {name: c.value for name, c in controls.items()}
         for i in range(1, MAX_SEQUENCES + 1):
             controls[f"len_{i}"].disabled = i > values["sequences"]
         result.value = html.escape(result_text(**values))
-        with plot:
-            plot.clear_output(wait=True)
-            plot_packed_layout(_lengths(values))
-            plt.show()
+        ax_grid, _ = plot_packed_layout(_lengths(values))
+        buffer = io.BytesIO()
+        ax_grid.figure.savefig(buffer, format="png", dpi=80)
+        plt.close(ax_grid.figure)
+        plot.value = buffer.getvalue()
 
     for c in controls.values():
         c.observe(redraw, names="value")
