@@ -28,9 +28,11 @@ supported: anything else has no counterpart on the other side and is rejected
 with a clear error. Framework modules are imported lazily, so importing this
 module does not import TensorFlow or PyTorch.
 
-Example:
-    >>> w = random_lstm_weights(3, 2, seed=0)          # doctest: +SKIP
-    >>> copy_numpy_to_torch(w, torch.nn.LSTM(3, 2))     # doctest: +SKIP
+Example (needs torch)::
+
+    w = lessons_lib.random_lstm_weights(3, 2, seed=0)
+    lstm = copy_numpy_to_torch(w, torch.nn.LSTM(3, 2))
+    torch_lstm_weights(lstm)["bias"]  # == w["bias"]
 """
 
 from __future__ import annotations
@@ -153,7 +155,7 @@ def keras_to_torch_weights(
 
     Example:
         >>> t = keras_to_torch_weights(np.ones((3, 8)), np.ones((2, 8)), np.arange(8.0))
-        >>> t["weight_ih"].shape, t["bias_hh"].sum()
+        >>> t["weight_ih"].shape, float(t["bias_hh"].sum())
         ((8, 3), 0.0)
     """
     w = _check_keras_dict({"kernel": kernel, "recurrent_kernel": recurrent_kernel, "bias": bias})
@@ -173,7 +175,7 @@ def torch_to_keras_weights(
 
     Example:
         >>> k = torch_to_keras_weights(np.ones((8, 3)), np.ones((8, 2)), np.ones(8), np.ones(8))
-        >>> k["kernel"].shape, k["bias"][0]
+        >>> k["kernel"].shape, float(k["bias"][0])
         ((3, 8), 2.0)
     """
     w_ih = _as_matrix("weight_ih", weight_ih, 2)
