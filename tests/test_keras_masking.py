@@ -333,15 +333,15 @@ def test_masking_method_output_rejects_bad_input():
 def test_exercise_1(capsys):
     x = check.exercise_1_data()
     right = keras.layers.Masking(mask_value=0.0).compute_mask(x).numpy()
-    assert check.exercise_1(right) is True
+    assert bool(check.exercise_1(right)) is True
     assert capsys.readouterr().out.startswith("Correct:")
-    assert check.exercise_1(None) is False
+    assert bool(check.exercise_1(None)) is False
     wrong = ~np.any(x == 0.0, axis=-1)  # "zeros are masked": a step with one zero feature dropped
-    assert check.exercise_1(wrong) is False
+    assert bool(check.exercise_1(wrong)) is False
     out = capsys.readouterr().out
     assert "Not yet: answer is still None" in out and "ALL features equal mask_value" in out
-    assert check.exercise_1(right.astype(int)) is False
-    assert check.exercise_1(right[:2]) is False
+    assert bool(check.exercise_1(right.astype(int))) is False
+    assert bool(check.exercise_1(right[:2])) is False
     assert "shape (3, 4)" in capsys.readouterr().out
 
 
@@ -357,29 +357,29 @@ def test_exercise_2(capsys):
             keras.layers.LSTM(4),
         ]
     )
-    assert check.exercise_2(fixed) is True
+    assert bool(check.exercise_2(fixed)) is True
     assert capsys.readouterr().out.startswith("Correct:")
-    assert check.exercise_2(buggy) is False
+    assert bool(check.exercise_2(buggy)) is False
     assert "not masked" in capsys.readouterr().out
-    assert check.exercise_2(None) is False
-    assert check.exercise_2(3) is False
+    assert bool(check.exercise_2(None)) is False
+    assert bool(check.exercise_2(3)) is False
     no_lstm = keras.Sequential([keras.Input((None,), dtype="int32"), keras.layers.Embedding(20, 3)])
-    assert check.exercise_2(no_lstm) is False
+    assert bool(check.exercise_2(no_lstm)) is False
     assert "LSTM" in capsys.readouterr().out
 
 
 def test_exercise_3(capsys):
     data = check.exercise_3_data()
     per_step = ((data["y_pred"] - data["y_true"]) ** 2)[..., 0]
-    assert check.exercise_3(per_step[data["mask"]].mean()) is True
+    assert bool(check.exercise_3(per_step[data["mask"]].mean())) is True
     assert capsys.readouterr().out.startswith("Correct: 2.3333")
-    assert check.exercise_3(per_step.mean()) is False
+    assert bool(check.exercise_3(per_step.mean())) is False
     assert "ALL steps" in capsys.readouterr().out
-    assert check.exercise_3(np.where(data["mask"], per_step, 0).mean()) is False
+    assert bool(check.exercise_3(np.where(data["mask"], per_step, 0).mean())) is False
     assert "divides by all 8 steps" in capsys.readouterr().out
-    assert check.exercise_3(None) is False
-    assert check.exercise_3("two") is False
-    assert check.exercise_3(5.0) is False
+    assert bool(check.exercise_3(None)) is False
+    assert bool(check.exercise_3("two")) is False
+    assert bool(check.exercise_3(5.0)) is False
 
 
 def test_exercise_3_expected_value_is_keras_loss():

@@ -17,14 +17,12 @@ import numpy as np
 from ..masks import sequence_mask
 from ..padding import pad_sequences
 from ..synthetic import random_token_sequences
+from ._common import verdict as _verdict
 
 EXERCISE_2_VOCAB = 20
 EXERCISE_2_LENGTHS = (6, 2, 4, 1)
 
 
-def _verdict(ok: bool, message: str) -> bool:
-    print(("Correct: " if ok else "Not yet: ") + message)
-    return ok
 
 
 def exercise_1_data() -> np.ndarray:
