@@ -9,7 +9,7 @@ from numpy.typing import ArrayLike
 
 from ._validate import as_lengths, check_count
 
-__all__ = ["bucket_batches", "padding_fraction", "random_batches", "sorted_batches"]
+__all__ = ["bucket_batches", "length_boundaries", "padding_fraction", "random_batches", "sorted_batches"]
 
 
 def _split(order: np.ndarray, batch_size: int, drop_last: bool) -> list[np.ndarray]:
@@ -122,3 +122,32 @@ def padding_fraction(lengths: ArrayLike, batches: Sequence[ArrayLike] | None = N
         real += int(lengths[b].sum())
         padded += width * len(b)
     return 0.0 if padded == 0 else 1.0 - real / padded
+
+
+def length_boundaries(lengths: ArrayLike, n_buckets: int) -> list[int]:
+    """Bucket boundaries at the length quantiles, for ``tf.data``'s ``bucket_by_sequence_length``.
+
+    ``tf.data.Dataset.bucket_by_sequence_length`` puts a sequence of length
+    ``n`` in the first bucket whose boundary is greater than ``n``. These
+    boundaries split ``lengths`` into ``n_buckets`` groups of roughly equal
+    size (fewer when many lengths are equal), so every bucket fills batches.
+
+    Args:
+        lengths: ``(n,)`` non-negative ints, at least one.
+        n_buckets: how many buckets to aim for, >= 1 (1 gives no boundary).
+
+    Returns:
+        A sorted list of distinct ints (plain Python ints, as tf.data wants).
+
+    Example:
+        >>> length_boundaries([1, 2, 3, 4, 5, 6, 7, 8], 4)
+        [3, 5, 7]
+    """
+    lengths = as_lengths(lengths)
+    n_buckets = check_count("n_buckets", n_buckets, minimum=1)
+    if lengths.size == 0:
+        raise ValueError("lengths is empty: no quantiles to put boundaries at")
+    q = np.quantile(lengths, np.arange(1, n_buckets) / n_buckets, method="lower")
+    # A length equal to a quantile goes to the lower bucket, so the boundary is one above it.
+    bounds = np.unique(q.astype(np.int64) + 1)
+    return [int(b) for b in bounds if b <= lengths.max()]
