@@ -83,7 +83,8 @@ def exercise_2(layer_class) -> bool:
         return _fail(f"calling your layer raised {_describe(exc)}")
     messages = [str(w.message) for w in caught if "mask" in str(w.message)]
     if messages:
-        return _fail(f"Keras warned: {messages[0][:120]}...; the mask is lost (hint: supports_masking)")
+        first = messages[0].split(". ")[0]
+        return _fail(f"Keras warned: {first}, but does not support masking, so the mask is lost (hint: supports_masking)")
     out_mask = getattr(out, "_keras_mask", None)
     if out_mask is None:
         return _fail("the output carries no mask, so an LSTM after this layer would see every step")
