@@ -1,0 +1,263 @@
+"""Tests for lessons_lib.training, the lesson 06 checkers and the lesson 06 widget."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import lessons_lib as ll
+
+os.environ.update(ll.KERNEL_ENV)  # before keras/tensorflow are imported
+
+import torch  # noqa: E402
+
+from lessons_lib import training as tr  # noqa: E402
+
+RNG = np.random.default_rng(0)
+
+
+def _toy_data(n=24, t=6, f=3, seed=0):
+    """Class = sign of the first feature of the first step; post-padded with zeros."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(2, t + 1, size=n)
+    seqs = [rng.normal(size=(k, f)).astype(np.float32) for k in lengths]
+    labels = np.array([int(s[0, 0] > 0) for s in seqs])
+    return ll.pad_sequences(seqs, padding="post", dtype="float32"), lengths, labels, seqs
+
+
+# ----------------------------------------------------------------------------- small helpers
+
+
+def test_epoch_batches_cover_every_index_once_per_epoch():
+    batches = tr.epoch_batches(10, 4, 3, seed=1)
+    assert len(batches) == 3
+    for epoch in batches:
+        assert [len(b) for b in epoch] == [4, 4, 2]
+        assert sorted(np.concatenate(epoch).tolist()) == list(range(10))
+    assert not np.array_equal(batches[0][0], batches[1][0])
+    same = tr.epoch_batches(10, 4, 3, seed=1)
+    assert all(np.array_equal(a, b) for e1, e2 in zip(batches, same) for a, b in zip(e1, e2))
+
+
+@pytest.mark.parametrize(
+    "args, error, message",
+    [
+        ((0, 4, 1), ValueError, "n must be >= 1, got 0"),
+        ((5, 0, 1), ValueError, "batch_size must be >= 1, got 0"),
+        ((5, 2, 0), ValueError, "epochs must be >= 1, got 0"),
+        ((5, 2.0, 1), TypeError, "batch_size must be an int, got 2.0"),
+    ],
+)
+def test_epoch_batches_bad_input(args, error, message):
+    with pytest.raises(error, match=message):
+        tr.epoch_batches(*args)
+
+
+def test_accuracy_and_bad_shapes():
+    assert tr.accuracy([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]], [0, 1, 1]) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match=r"probs must be \(n, classes\) and labels \(n,\), got \(2, 2\) and \(3,\)"):
+        tr.accuracy([[1, 0], [0, 1]], [0, 1, 1])
+
+
+def test_history_best_epoch_summary_and_lines():
+    h = tr.History("m", train_loss=[1.0, 0.5, 0.2], val_loss=[0.9, 0.4, 0.6], val_accuracy=[0.5, 0.9, 0.8])
+    assert h.best_epoch == 2
+    assert h.summary() == "m                best epoch  2/3: train loss 0.500, val loss 0.400, val acc 0.900"
+    assert h.epoch_lines(every=2).splitlines()[0].startswith("epoch  1: train loss 1.000")
+    assert len(h.epoch_lines(every=2).splitlines()) == 2  # epochs 1 and 2
+    with pytest.raises(ValueError, match="m: no epochs recorded"):
+        _ = tr.History("m").best_epoch
+    with pytest.raises(ValueError, match="every must be >= 1, got 0"):
+        h.epoch_lines(every=0)
+
+
+# ----------------------------------------------------------------------------- torch
+
+
+def test_torch_classifier_seed_fixes_weights_and_leaves_global_rng_alone():
+    state = torch.random.get_rng_state()
+    a = tr.TorchLSTMClassifier(3, 2, units=4, seed=7)
+    b = tr.TorchLSTMClassifier(3, 2, units=4, seed=7)
+    c = tr.TorchLSTMClassifier(3, 2, units=4, seed=8)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    for (na, pa), (_, pb), (_, pc) in zip(a.named_parameters(), b.named_parameters(), c.named_parameters()):
+        assert torch.equal(pa, pb), na
+    assert not torch.equal(a.lstm.weight_ih_l0, c.lstm.weight_ih_l0)
+
+
+def test_torch_packed_output_ignores_padding_and_unpacked_does_not():
+    x, lengths, _, seqs = _toy_data()
+    model = tr.TorchLSTMClassifier(3, 2, units=5, seed=0)
+    longer = ll.pad_sequences(seqs, maxlen=x.shape[1] + 7, dtype="float32")
+    x_before = x.copy()
+    p = tr.predict_proba_torch(model, x, lengths)
+    assert p.shape == (len(x), 2) and np.allclose(p.sum(axis=1), 1)
+    assert ll.compare(p, tr.predict_proba_torch(model, longer, lengths), atol=1e-6)
+    # packed = running each sequence alone, without any padding
+    alone = np.stack([tr.predict_proba_torch(model, s[None])[0] for s in seqs])
+    assert ll.compare(p, alone, atol=1e-6)
+    assert not ll.compare(tr.predict_proba_torch(model, x), tr.predict_proba_torch(model, longer), atol=1e-4)
+    assert np.array_equal(x, x_before)
+
+
+def test_fit_torch_learns_toy_task_deterministically_and_keeps_best_epoch():
+    x, lengths, y, _ = _toy_data(n=64)
+    xv, lv, yv, _ = _toy_data(n=32, seed=1)
+    runs = []
+    for _ in range(2):
+        model = tr.TorchLSTMClassifier(3, 2, units=8, seed=0)
+        h = tr.fit_torch(model, x, y, xv, yv, epochs=12, lengths=lengths, lengths_val=lv, batch_size=16,
+                         learning_rate=0.05, name="toy")
+        runs.append((h, tr.predict_proba_torch(model, xv, lv)))
+    (h, p), (h2, p2) = runs
+    assert h.val_loss == h2.val_loss and np.array_equal(p, p2)
+    assert len(h.train_loss) == 12 and h.train_loss[-1] < h.train_loss[0]
+    # the kept weights are those of the best validation epoch
+    assert tr._nll(p, yv) == pytest.approx(min(h.val_loss), rel=1e-6)
+    assert tr.accuracy(p, yv) >= 0.8
+
+
+def test_fit_torch_bad_input():
+    x, lengths, y, _ = _toy_data()
+    model = tr.TorchLSTMClassifier(3, 2, units=4)
+    with pytest.raises(ValueError, match="pass both lengths and lengths_val"):
+        tr.fit_torch(model, x, y, x, y, epochs=1, lengths=lengths)
+    with pytest.raises(ValueError, match=r"labels for x must have shape \(24,\), got \(23,\)"):
+        tr.fit_torch(model, x, y[:-1], x, y, epochs=1)
+    with pytest.raises(ValueError, match=r"x_val must be \(batch, time, features\), got shape \(24, 6\)"):
+        tr.fit_torch(model, x, y, x[..., 0], y, epochs=1)
+    with pytest.raises(ValueError, match=r"lengths must have shape \(24,\), got \(3,\)"):
+        tr.fit_torch(model, x, y, x, y, epochs=1, lengths=[1, 2, 3], lengths_val=lengths)
+
+
+def test_probabilities_with_padding():
+    model = tr.TorchLSTMClassifier(3, 4, units=5, seed=1)
+    seq = RNG.normal(size=(5, 3)).astype(np.float32)
+    p0 = tr.probabilities_with_padding(model, seq, 0, packed=True)
+    assert p0.shape == (4,)
+    assert ll.compare(p0, tr.probabilities_with_padding(model, seq, 20, packed=True), atol=1e-6)
+    assert ll.compare(p0, tr.probabilities_with_padding(model, seq, 0, padding="pre"), atol=1e-6)
+    assert not ll.compare(p0, tr.probabilities_with_padding(model, seq, 20, padding="post"), atol=1e-4)
+    with pytest.raises(ValueError, match="packed=True needs padding='post'"):
+        tr.probabilities_with_padding(model, seq, 1, padding="pre", packed=True)
+    with pytest.raises(ValueError, match="padding must be 'pre' or 'post', got 'both'"):
+        tr.probabilities_with_padding(model, seq, 1, padding="both")
+    with pytest.raises(ValueError, match="extra_padding must be >= 0, got -1"):
+        tr.probabilities_with_padding(model, seq, -1)
+    with pytest.raises(ValueError, match=r"sequence must be a non-empty \(time, features\) array, got shape \(0, 3\)"):
+        tr.probabilities_with_padding(model, seq[:0], 1)
+
+
+# ----------------------------------------------------------------------------- keras
+
+
+@pytest.fixture(scope="module")
+def keras():
+    ll.setup_notebook(0, frameworks=("tensorflow",), quiet=True)
+    import keras
+
+    return keras
+
+
+def test_build_keras_classifier_layers_and_seeded_weights(keras):
+    masked = tr.build_keras_classifier(3, 2, units=4, masked=True, seed=3)
+    unmasked = tr.build_keras_classifier(3, 2, units=4, masked=False, seed=3)
+    assert [l.name for l in masked.layers] == ["frames", "masking", "lstm", "classes"]
+    assert [l.name for l in unmasked.layers] == ["frames", "lstm", "classes"]
+    for a, b in zip(masked.get_weights(), unmasked.get_weights()):
+        assert np.array_equal(a, b)  # same seed -> same initial weights, whatever was built before
+    with pytest.raises(ValueError, match="n_classes must be >= 2, got 1"):
+        tr.build_keras_classifier(3, 1)
+
+
+def test_keras_masked_output_ignores_padding(keras):
+    x, lengths, _, seqs = _toy_data()
+    model = tr.build_keras_classifier(3, 2, units=4, masked=True, seed=0)
+    longer_pre = ll.pad_sequences(seqs, maxlen=x.shape[1] + 5, padding="pre", dtype="float32")
+    p = tr.predict_proba_keras(model, x)
+    assert p.shape == (len(x), 2)
+    assert ll.compare(p, tr.predict_proba_keras(model, longer_pre), atol=1e-5)
+
+
+@pytest.mark.slow
+def test_fit_keras_deterministic_and_keeps_best_epoch(keras):
+    x, _, y, _ = _toy_data(n=48)
+    xv, _, yv, _ = _toy_data(n=24, seed=1)
+    results = []
+    for _ in range(2):
+        model = tr.build_keras_classifier(3, 2, units=6, masked=True, seed=0, learning_rate=0.05)
+        h = tr.fit_keras(model, x, y, xv, yv, epochs=6, batch_size=16, name="toy")
+        results.append((h, tr.predict_proba_keras(model, xv)))
+    (h, p), (h2, p2) = results
+    assert h.val_loss == h2.val_loss and np.array_equal(p, p2)
+    assert tr._nll(p, yv) == pytest.approx(min(h.val_loss), rel=1e-5)
+    with pytest.raises(ValueError, match=r"labels for x_val must have shape \(24,\), got \(2,\)"):
+        tr.fit_keras(model, x, y, xv, yv[:2], epochs=1)
+
+
+# ----------------------------------------------------------------------------- checkers
+
+
+def test_exercise_checkers_accept_right_and_explain_wrong(capsys):
+    from lessons_lib import datasets as ds
+    from lessons_lib.checks import lesson06 as check
+
+    lengths = ds.load_japanese_vowels("test").lengths
+    right = 1 - lengths.sum() / (370 * 29)
+    assert check.exercise_1(right) is True
+    assert check.exercise_1(1 - right) is False and "real" in capsys.readouterr().out.splitlines()[-1]
+    assert check.exercise_1(None) is False and check.exercise_1([0.1, 0.2]) is False
+    assert check.exercise_1("abc") is False
+
+    ref = np.full((370, 9), 1 / 9)
+    pre = np.ones((370, 45, 12))
+    post = pre.copy()
+    post[:, -1] = 0
+    assert check.exercise_2(pre, ref + 1e-7, ref) is True
+    assert check.exercise_2(post, ref, ref) is False and "padding='pre'" in capsys.readouterr().out
+    assert check.exercise_2(pre, ref + 0.1, ref) is False
+    assert check.exercise_2(pre[:, :29], ref, ref) is False
+    assert check.exercise_2(None, None, ref) is False
+
+    train = ds.load_japanese_vowels("train")
+    keep, _ = ds.stratified_split(train.labels, 0.2, seed=0)
+    seqs = [train.sequences[i] for i in keep]
+    padded = ll.pad_sequences(seqs)
+    mask = ll.sequence_mask([len(s) for s in seqs], padded.shape[1])
+    capsys.readouterr()
+    assert check.exercise_3(padded[mask].mean(axis=0)) is True
+    assert check.exercise_3(padded.reshape(-1, 12).mean(axis=0)) is False
+    assert "padding zeros" in capsys.readouterr().out
+    assert check.exercise_3(np.concatenate(train.sequences).mean(axis=0)) is False
+    assert "validation" in capsys.readouterr().out
+    assert check.exercise_3(np.mean([s.mean(axis=0) for s in seqs], axis=0)) is False
+    assert "short utterances" in capsys.readouterr().out
+    assert check.exercise_3(np.zeros(11)) is False
+
+
+# ----------------------------------------------------------------------------- widget
+
+
+@pytest.mark.slow
+def test_widget_result_text_and_controls():
+    from lessons_lib.widgets import lesson06 as w06
+
+    models, test = w06.default_models()
+    line = w06.result_text(3, 10, "post")
+    assert line.startswith("Result: utterance 3 (speaker 1, ")
+    assert "+ 10 zeros) | packed: speaker " in line and "| unmasked post: speaker " in line
+    # the packed model's part does not depend on the padding
+    assert line.split("|")[1] == w06.result_text(3, 60, "pre").split("|")[1]
+    widget = w06.make_widget(models, test)
+    utterance, extra, which, shown, table = widget.children
+    assert [c.description for c in (utterance, extra, which)] == ["utterance", "extra padding", "unmasked model"]
+    assert (utterance.max, extra.max, list(which.options)) == (369, w06.MAX_EXTRA_PADDING, ["pre", "post"])
+    utterance.value, extra.value, which.value = 3, 10, "post"
+    assert shown.value == line
+    assert "<table>" in table.value
+    with pytest.raises(ValueError, match="unmasked must be 'pre' or 'post', got 'side'"):
+        w06.result_text(0, 0, "side")
+    with pytest.raises(ValueError, match=r"utterance must be an int in 0\.\.369, got 370"):
+        w06.result_text(370, 0, "pre")
