@@ -234,7 +234,7 @@ def fit_standardizer(sequences: list[np.ndarray]) -> tuple[np.ndarray, np.ndarra
 
     Example:
         >>> mean, std = fit_standardizer([np.array([[0.0], [2.0]]), np.array([[4.0]])])
-        >>> mean.tolist(), std.round(4).tolist()
+        >>> mean.tolist(), [round(float(v), 4) for v in std]
         ([2.0], [1.633])
     """
     if len(sequences) == 0:

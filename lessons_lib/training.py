@@ -92,7 +92,7 @@ def epoch_batches(n: int, batch_size: int, epochs: int, *, seed: int = 0) -> lis
 
     Example:
         >>> [b.tolist() for b in epoch_batches(5, 2, 1, seed=0)[0]]
-        [[4, 2], [1, 3], [0]]
+        [[2, 4], [3, 0], [1]]
     """
     n = check_count("n", n, minimum=1)
     batch_size = check_count("batch_size", batch_size, minimum=1)
