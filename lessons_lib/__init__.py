@@ -6,7 +6,7 @@ code; modules that need a framework are imported explicitly, for example
 can quiet TensorFlow before it is first imported.
 """
 
-from . import padding_effects, plots
+from . import padding_effects, plots  # noqa: F401  (ll.plots.plot_mask, ll.padding_effects...)
 from .batching import bucket_batches, padding_fraction, random_batches, sorted_batches
 from .compare import Comparison, compare
 from .masks import lengths_from_mask, mask_from_padded, sequence_mask

@@ -68,3 +68,15 @@ def check_lengths_fit(lengths: np.ndarray, maxlen: int, *, name: str = "lengths"
     if over.size:
         i = int(over[0])
         raise ValueError(f"{name}[{i}] = {lengths[i]} is longer than {axis_name} = {maxlen}")
+
+
+def check_padded_batch(padded: Any, lengths: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a ``(batch, time[, features])`` array and its ``(batch,)`` lengths together."""
+    padded = np.asarray(padded)
+    if padded.ndim not in (2, 3):
+        raise ValueError(f"padded must be 2-D (batch, time) or 3-D (batch, time, features), got shape {padded.shape}")
+    lengths = as_lengths(lengths)
+    if lengths.shape[0] != padded.shape[0]:
+        raise ValueError(f"lengths has {lengths.shape[0]} entries but padded has batch size {padded.shape[0]}")
+    check_lengths_fit(lengths, padded.shape[1], axis_name="the time axis of padded")
+    return padded, lengths

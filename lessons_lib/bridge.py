@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import as_lengths, check_lengths_fit, check_side
+from ._validate import check_padded_batch, check_side
 from .masks import sequence_mask
 from .padding import unpad_sequences
 from .reference_lstm import lstm_forward
@@ -460,13 +460,7 @@ def reverse_within_length(padded: ArrayLike, lengths: ArrayLike, *, padding: str
                [5, 4, 0, 0]])
     """
     check_side("padding", padding)
-    padded = np.asarray(padded)
-    if padded.ndim not in (2, 3):
-        raise ValueError(f"padded must be 2-D (batch, time) or 3-D (batch, time, features), got shape {padded.shape}")
-    lengths = as_lengths(lengths)
-    if lengths.shape[0] != padded.shape[0]:
-        raise ValueError(f"lengths has {lengths.shape[0]} entries but padded has batch size {padded.shape[0]}")
-    check_lengths_fit(lengths, padded.shape[1], axis_name="the time axis of padded")
+    padded, lengths = check_padded_batch(padded, lengths)
     index = _reversal_index(sequence_mask(lengths, padded.shape[1], padding=padding))
     if padded.ndim == 3:
         index = index[:, :, None]

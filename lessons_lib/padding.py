@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from ._validate import as_lengths, check_count, check_lengths_fit, check_side
+from ._validate import check_count, check_padded_batch, check_side
 
 __all__ = ["pad_sequences", "unpad_sequences"]
 
@@ -184,13 +184,7 @@ def unpad_sequences(padded: ArrayLike, lengths: ArrayLike, *, padding: str = "po
         [array([7, 8]), array([9])]
     """
     check_side("padding", padding)
-    padded = np.asarray(padded)
-    if padded.ndim not in (2, 3):
-        raise ValueError(f"padded must be 2-D (batch, time) or 3-D (batch, time, features), got shape {padded.shape}")
-    lengths = as_lengths(lengths)
-    if lengths.shape[0] != padded.shape[0]:
-        raise ValueError(f"lengths has {lengths.shape[0]} entries but padded has batch size {padded.shape[0]}")
-    check_lengths_fit(lengths, padded.shape[1], axis_name="the time axis of padded")
+    padded, lengths = check_padded_batch(padded, lengths)
     from .masks import sequence_mask
 
     mask = sequence_mask(lengths, padded.shape[1], padding=padding)

@@ -11,7 +11,6 @@ The result line reads ``Result: pad 3 post, mask on -> max |h - h_ref| = 0.00000
 
 from __future__ import annotations
 
-import numpy as np
 
 from ..padding_effects import final_state_vs_reference
 from ..reference_lstm import random_lstm_weights
