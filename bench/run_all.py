@@ -2,8 +2,9 @@
 
 Usage: python bench/run_all.py [--quick] [--only ops,waste,compute,tfdata] [--output PATH]
 
-``--quick`` uses small sizes (a smoke test of the scripts; write it elsewhere
-with ``--output``); the committed RESULTS.md comes from a full run, which also
+``--quick`` uses small sizes (a smoke test of the scripts); quick and partial
+(``--only``) runs print their tables and write a file only when given
+``--output``. The committed RESULTS.md comes from a full run, which also
 writes the raw numbers to bench/results/results.json and the padding plot to
 bench/results/padding_waste.png. A full run takes about 2 to 4 minutes on
 2 cores.
@@ -28,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for checking the scripts")
     parser.add_argument("--only", default=",".join(EXPERIMENTS), help="comma-separated subset of " + ", ".join(EXPERIMENTS))
-    parser.add_argument("--output", type=pathlib.Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--output", type=pathlib.Path, default=None, help="default: bench/RESULTS.md for a full run")
     args = parser.parse_args(argv)
     chosen = [e.strip() for e in args.only.split(",") if e.strip()]
     unknown = [e for e in chosen if e not in EXPERIMENTS]
@@ -72,8 +73,13 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     text = "\n".join(header) + "\n" + "\n".join(s.markdown() for s in sections)
-    args.output.write_text(text)
-    if not args.quick:  # quick runs only check the scripts; keep the reference raw numbers
+    full_run = not args.quick and chosen == list(EXPERIMENTS)
+    output = args.output or (HERE / "RESULTS.md" if full_run else None)
+    if output is None:
+        print("partial or quick run: RESULTS.md left alone (pass --output to write the tables)")
+        return 0
+    output.write_text(text)
+    if full_run:  # quick and partial runs only check the scripts; keep the reference raw numbers
         raw = {s.title: s.data for s in sections}
         (HERE / "results").mkdir(exist_ok=True)
         (HERE / "results" / "results.json").write_text(
@@ -83,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                 default=float,
             )
         )
-    print(f"wrote {args.output.relative_to(HERE.parent) if args.output.is_relative_to(HERE.parent) else args.output}")
+    print(f"wrote {output.relative_to(HERE.parent) if output.is_relative_to(HERE.parent) else output}")
     return 0
 
 
