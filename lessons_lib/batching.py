@@ -33,16 +33,41 @@ def random_batches(lengths: ArrayLike, batch_size: int, *, seed: int | None = No
 
 
 def sorted_batches(lengths: ArrayLike, batch_size: int, *, drop_last: bool = False) -> list[np.ndarray]:
-    """Batches of the indices sorted by length: the least padding possible, no shuffling.
+    """Batches of the indices in length order: the least padding possible, no shuffling.
+
+    The indices are sorted by length and cut into consecutive batches. When
+    ``batch_size`` does not divide the number of sequences, the one short
+    batch goes where it saves the most padding (at the short end, the long
+    end, or in between; ties keep it last). So :func:`padding_fraction` of
+    these batches is the minimum over all ways of cutting the data into
+    batches of ``batch_size`` (plus one shorter batch): the lower bound that
+    bucketing is measured against. With ``drop_last=True`` the short batch,
+    holding the longest sequences, is dropped instead.
 
     Example:
         >>> [b.tolist() for b in sorted_batches([5, 1, 3], 2)]
         [[1, 2], [0]]
+        >>> [b.tolist() for b in sorted_batches([1, 1, 1, 9, 1], 2)]  # the 9 gets the short batch
+        [[0, 1], [2, 4], [3]]
     """
     lengths = as_lengths(lengths)
     batch_size = check_count("batch_size", batch_size, minimum=1)
     order = np.argsort(lengths, kind="stable")
-    return _split(order, batch_size, drop_last)
+    n = len(order)
+    n_full, rest = divmod(n, batch_size)
+    if drop_last or rest == 0 or n_full == 0:
+        return _split(order, batch_size, drop_last)
+    ordered = lengths[order]
+    # Padded steps with the short batch after k full batches (k = 0..n_full): the full batches
+    # before it end at indices bs-1, 2bs-1, ...; those after it are shifted by `rest`.
+    before = batch_size * np.concatenate([[0], np.cumsum(ordered[batch_size - 1 : n_full * batch_size : batch_size])])
+    after_max = ordered[rest + batch_size - 1 :: batch_size]
+    after = batch_size * np.concatenate([np.cumsum(after_max[::-1])[::-1], [0]])
+    short = rest * ordered[np.arange(n_full + 1) * batch_size + rest - 1]
+    cost = before + short + after
+    k = n_full - int(np.argmin(cost[::-1]))  # the last minimum: keep the short batch late on ties
+    cut = k * batch_size
+    return _split(order[:cut], batch_size, False) + [order[cut : cut + rest]] + _split(order[cut + rest :], batch_size, False)
 
 
 def bucket_batches(
