@@ -84,6 +84,58 @@ def bench_torch_packed(quick: bool, repeats: int) -> Section:
     return sec
 
 
+def bench_law(quick: bool, repeats: int) -> Section:
+    """Time against step counts on hand-made batches: the law, isolated."""
+    import keras
+    import tensorflow as tf
+    import torch
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    torch.manual_seed(0)
+    keras.utils.set_random_seed(0)
+    lstm_t = torch.nn.LSTM(N_FEATURES, UNITS, batch_first=True)
+    lstm_k = keras.layers.LSTM(UNITS, return_sequences=True)
+    keras_fwd = tf.function(lambda x, mask: lstm_k(x, mask=mask), reduce_retracing=True)
+    b = 32 if quick else BATCH
+    cases = {
+        f"{b} x 100 (all full)": np.full(b, 100),
+        f"{b} x 200 (all full)": np.full(b, 200),
+        f"{b} x 200 (one 200, rest 10)": np.r_[200, np.full(b - 1, 10)],
+        f"{2 * b} x 100 (all full)": np.full(2 * b, 100),
+    }
+    sec = Section(
+        f"The law on hand-made batches: forward time vs step counts ({N_FEATURES} features, {UNITS} units)",
+        "Forward pass only (inference). Padded steps = batch x max_len, packed steps = sum of lengths. "
+        "Keras runs with a mask (post-padding). Read down each time column: padded and masked times "
+        "follow the padded steps (the third row costs as much as the second), the packed time follows "
+        "the packed steps plus a per-step overhead.",
+        ["batch x max_len", "padded steps", "packed steps", "torch padded", "torch packed", "keras masked"],
+    )
+    for name, lengths in cases.items():
+        x_np = ll.pad_sequences(ll.random_ragged_batch(lengths, N_FEATURES, seed=2))
+        x_t, len_t = torch.from_numpy(x_np), torch.as_tensor(lengths, dtype=torch.int64)
+        x_k, mask_k = tf.constant(x_np), tf.constant(ll.sequence_mask(lengths))
+
+        def padded():
+            with torch.no_grad():
+                lstm_t(x_t)
+
+        def packed():
+            with torch.no_grad():
+                lstm_t(pack_padded_sequence(x_t, len_t, batch_first=True, enforce_sorted=False))
+
+        t = {
+            "padded": median_time(padded, repeats),
+            "packed": median_time(packed, repeats),
+            "keras": median_time(lambda: keras_fwd(x_k, mask_k), repeats),
+        }
+        sec.rows.append(
+            [name, cost.padded_steps(lengths), cost.packed_steps(lengths), ms(t["padded"]), ms(t["packed"]), ms(t["keras"])]
+        )
+        sec.data[name] = t
+    return sec
+
+
 def bench_keras_mask(quick: bool, repeats: int) -> Section:
     import keras
     import tensorflow as tf
@@ -234,6 +286,7 @@ def bench_epoch(quick: bool, repeats: int) -> Section:
 def run(quick: bool = False) -> list[Section]:
     repeats = 3 if quick else 5
     return [
+        bench_law(quick, repeats),
         bench_torch_packed(quick, repeats),
         bench_keras_mask(quick, repeats),
         bench_epoch(quick, 3),
