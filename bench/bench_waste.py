@@ -15,6 +15,7 @@ counts how many batches of epoch 0 reappear, with the same members, in epoch 1.
 
 from __future__ import annotations
 
+import inspect
 import pathlib
 
 import numpy as np
@@ -22,6 +23,9 @@ import numpy as np
 import lessons_lib as ll
 from _common import Section
 from lessons_lib import cost
+
+#: ll.bucket_batches' own default pool size, read from its signature so the table cannot drift.
+DEFAULT_MULTIPLIER = inspect.signature(ll.bucket_batches).parameters["bucket_size_multiplier"].default
 
 BATCH_SIZE = 32
 EPOCHS = 5
@@ -56,7 +60,7 @@ def run(quick: bool = False, plot_dir: pathlib.Path | None = None) -> list[Secti
         f"Padding fraction under four batching schemes (batch size {BATCH_SIZE})",
         "Fraction of padded time steps in one epoch (exact counts, not timings). 'global maxlen' pads "
         "everything to the longest sequence of the data set; 'random' pads each shuffled batch to its "
-        "longest item; 'bucketed' is `ll.bucket_batches` (default `bucket_size_multiplier=50`, mean of "
+        "longest item; 'bucketed' is `ll.bucket_batches` (default `bucket_size_multiplier=" + str(DEFAULT_MULTIPLIER) + "`, mean of "
         f"{EPOCHS} epochs); 'sorted' is `ll.sorted_batches`, the lower bound. 'gap' is bucketed minus "
         "sorted, in percentage points.",
         ["lengths", "n", "global maxlen", "random", "bucketed", "sorted", "gap (pp)", "same batches epoch 0 vs 1"],
@@ -64,7 +68,7 @@ def run(quick: bool = False, plot_dir: pathlib.Path | None = None) -> list[Secti
     for name, lengths in dists.items():
         fixed = ll.padding_fraction(lengths, maxlen=int(lengths.max()))
         rnd = np.mean([ll.padding_fraction(lengths, ll.random_batches(lengths, BATCH_SIZE, seed=s)) for s in range(EPOCHS)])
-        bk_mean, _, epochs = bucketed(lengths, 50)
+        bk_mean, _, epochs = bucketed(lengths, DEFAULT_MULTIPLIER)
         srt = ll.padding_fraction(lengths, ll.sorted_batches(lengths, BATCH_SIZE))
         same = cost.same_batches(epochs[0], epochs[1])
         schemes.rows.append(

@@ -167,14 +167,15 @@ def batching_report(
     *,
     seed: int = 0,
     maxlen: int | None = None,
-    bucket_size_multiplier: int = 50,
+    bucket_size_multiplier: int | None = None,
 ) -> dict[str, dict[str, float]]:
     """Padding under the four batching schemes, for one epoch.
 
     Schemes (keys of the result, in the order of :data:`SCHEMES`):
     ``"global maxlen"`` pads everything to ``maxlen`` (default: the longest
     length); ``"random batches"`` pads each shuffled batch to its longest item;
-    ``"bucketed"`` uses :func:`~lessons_lib.bucket_batches`;
+    ``"bucketed"`` uses :func:`~lessons_lib.bucket_batches` (with its own
+    default pool unless ``bucket_size_multiplier`` is given);
     ``"sorted"`` uses :func:`~lessons_lib.sorted_batches`, the lower bound.
 
     Returns:
@@ -194,7 +195,12 @@ def batching_report(
         "global maxlen": (everything, maxlen),
         "random batches": (random_batches(lengths, batch_size, seed=seed), None),
         "bucketed": (
-            bucket_batches(lengths, batch_size, seed=seed, bucket_size_multiplier=bucket_size_multiplier),
+            bucket_batches(
+                lengths,
+                batch_size,
+                seed=seed,
+                **({} if bucket_size_multiplier is None else {"bucket_size_multiplier": bucket_size_multiplier}),
+            ),
             None,
         ),
         "sorted": (sorted_batches(lengths, batch_size), None),

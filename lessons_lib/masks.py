@@ -40,10 +40,19 @@ def sequence_mask(lengths: ArrayLike, maxlen: int | None = None, *, padding: str
     if maxlen is None:
         maxlen = int(lengths.max()) if lengths.size else 0
     check_lengths_fit(lengths, maxlen)
-    steps = np.arange(maxlen)
-    if padding == "post":
-        return steps < lengths[:, None]
-    return steps >= (maxlen - lengths)[:, None]
+    return _mask_rows(lengths, maxlen, padding)
+
+
+def _mask_rows(lengths: np.ndarray, maxlen: int, padding: str) -> np.ndarray:
+    """Rows of a ``(maxlen + 1, maxlen)`` lookup table: row ``k`` holds ``k`` True values.
+
+    Copying one ready-made row per sequence (``np.take``) is several times faster
+    than comparing ``arange(maxlen) < lengths[:, None]`` element by element.
+    """
+    table = np.arange(maxlen + 1)[:, None] > np.arange(maxlen)
+    if padding == "pre":
+        table = np.ascontiguousarray(table[:, ::-1])
+    return np.take(table, lengths, axis=0)
 
 
 def mask_from_padded(padded: ArrayLike, value: float = 0) -> np.ndarray:

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from ._validate import check_count, check_padded_batch, check_side
+from .masks import _mask_rows, sequence_mask
 
 __all__ = ["pad_sequences", "unpad_sequences"]
 
@@ -120,7 +121,8 @@ def pad_sequences(
     check_side("truncating", truncating)
     maxlen = check_count("maxlen", maxlen, allow_none=True)
     items = _as_items(sequences)
-    lengths = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
+    # list(map(len)) then one conversion is faster than np.fromiter over the map.
+    lengths = np.array(list(map(len, items)), dtype=np.int64).reshape(len(items))
     if maxlen is None:
         if not items:
             raise ValueError("sequences is empty: pass maxlen= to get a (0, maxlen) array")
@@ -156,11 +158,7 @@ def pad_sequences(
         rep_len, rep_kept = np.repeat(lengths, lengths), np.repeat(kept, lengths)
         keep = within < rep_kept if truncating == "post" else within >= rep_len - rep_kept
         flat = flat[keep]
-    steps = np.arange(maxlen)
-    if padding == "post":
-        where = steps < kept[:, None]
-    else:
-        where = steps >= (maxlen - kept)[:, None]
+    where = _mask_rows(kept, maxlen, padding)
     # Row-major order of `where` matches the concatenation order of `flat` for both sides.
     out[where] = flat
     return out
@@ -185,8 +183,6 @@ def unpad_sequences(padded: ArrayLike, lengths: ArrayLike, *, padding: str = "po
     """
     check_side("padding", padding)
     padded, lengths = check_padded_batch(padded, lengths)
-    from .masks import sequence_mask
-
     mask = sequence_mask(lengths, padded.shape[1], padding=padding)
     flat = padded[mask]  # boolean indexing copies, row by row in time order
     return np.split(flat, np.cumsum(lengths)[:-1])
