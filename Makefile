@@ -13,13 +13,14 @@ export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export JUPYTER_PLATFORM_DIRS := 1
 
-.PHONY: help venv lab test test-unit test-notebooks notebooks bench clean
+.PHONY: help venv lab playground test test-unit test-notebooks notebooks bench clean
 
 help:
 	@echo "make lab        set up .venv (first time) and open the lessons in JupyterLab"
 	@echo "make test       set up .venv (first time) and run every test (unit, strict nbval, hygiene)"
 	@echo "make notebooks  re-execute the notebooks and store fresh outputs (NB=notebooks/01_x.ipynb for one)"
 	@echo "make bench      run the benchmarks and rewrite bench/RESULTS.md"
+	@echo "make playground serve the widget playground app (Voila) on http://127.0.0.1:8866"
 
 # .venv is rebuilt from scratch whenever requirements.txt changes (pyproject.toml holds only
 # package metadata and pytest settings; lessons_lib is installed editable).
@@ -38,6 +39,13 @@ venv: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks 00_start_here.ipynb
+
+# The playground app: notebooks/09_playground.ipynb as a widgets-only Voila page, on localhost only,
+# offline. Voila drops the cell tagged voila-hide (the notebook's own code check).
+PLAYGROUND_PORT ?= 8866
+playground: $(STAMP)
+	$(BIN)/voila notebooks/09_playground.ipynb --Voila.ip=127.0.0.1 --port=$(PLAYGROUND_PORT) \
+		--TagRemovePreprocessor.remove_cell_tags=voila-hide
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL) tests notebooks

@@ -1,0 +1,61 @@
+"""Every notebook with a widget, run in real JupyterLab in headless Chromium.
+
+For each notebook: open it (in a temporary copy of notebooks/), clear the
+stored outputs, run all cells from the menu, find the widget by its control
+descriptions, check that the displayed ``Result:`` line equals
+``result_text`` of the values the controls show, move controls through the
+UI (arrow keys on sliders, clicks on toggle buttons and checkboxes, picking
+dropdown options), and after each move assert that the line changes to the
+expected value. A screenshot goes to test-artifacts/browser/.
+
+One JupyterLab server and one Chromium serve the whole session (fixtures in
+conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from browser_ui import (
+    count_code_cells,
+    exercise_widget,
+    open_and_run_all,
+    shut_down_kernel,
+    widget_root,
+)
+from widget_specs import NOTEBOOKS, SPECS
+
+
+def _present(name: str):
+    marks = [] if (NOTEBOOKS / name).exists() else [pytest.mark.skip(reason=f"{name} is not in notebooks/ yet")]
+    return pytest.param(name, marks=marks, id=name.removesuffix(".ipynb"))
+
+
+def test_every_notebook_with_a_widget_has_a_browser_test():
+    """No browser needed: a new widget notebook must get an entry in widget_specs.SPECS."""
+    view = "application/vnd.jupyter.widget-view+json"
+    with_widgets = set()
+    for path in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"):
+        cells = json.loads(path.read_text())["cells"]
+        if any(view in out.get("data", {}) for c in cells for out in c.get("outputs", [])):
+            with_widgets.add(path.name)
+    assert with_widgets, "no notebook displays a widget?"
+    assert with_widgets <= set(SPECS), f"no browser test for {sorted(with_widgets - set(SPECS))}"
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [_present(n) for n in SPECS])
+def test_widget_in_jupyterlab(name, lab_url, page, artifacts_dir, record_property):
+    module, frameworks, controls, moves = SPECS[name]
+    seconds = open_and_run_all(page, lab_url, name, count_code_cells(NOTEBOOKS / name))
+    record_property("run_all_seconds", round(seconds, 1))
+    try:
+        root = widget_root(page, controls)
+        root.scroll_into_view_if_needed()
+        lines = exercise_widget(root, module, frameworks, controls, moves,
+                                artifacts_dir / f"lab_{name.removesuffix('.ipynb')}.png")
+        record_property("result_lines", lines)
+    finally:
+        shut_down_kernel(page)
