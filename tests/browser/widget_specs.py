@@ -29,7 +29,8 @@ SPECS = {
         ("tensorflow",),
         [Control("method", "dropdown", "method"), Control("padding", "toggle", "padding"),
          Control("pad amount", "slider", "pad_amount")],
-        [Move("pad amount", by=1), Move("padding"), Move("method")],
+        [Move("pad amount", by=1), Move("padding"), Move("method", to="Masking after Embedding"),
+         Move("method", to="explicit mask")],
     ),
     "03_pytorch_packing.ipynb": (
         "lesson03",
