@@ -121,7 +121,7 @@ def make_playground() -> widgets.VBox:
         res = _run(**values)
         result.value = html.escape(summary_line(res, values["framework"], values["method"], values["padding"],
                                                 values["pad_amount"]))
-        details.value = "<pre>" + html.escape(details_text(res)) + "</pre>"
+        details.value = '<pre style="line-height: 1.3; font-family: monospace">' + html.escape(details_text(res)) + "</pre>"
 
     def on_framework(change):
         # Swapping the options fires a method change; hold it so the app computes once.
