@@ -48,10 +48,10 @@ playground: $(STAMP)
 		--TagRemovePreprocessor.remove_cell_tags=voila-hide
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(NBVAL) tests notebooks
+	$(BIN)/python -m pytest $(NBVAL) --doctest-modules lessons_lib tests notebooks
 
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest --doctest-modules lessons_lib tests
 
 test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL) notebooks
