@@ -37,8 +37,10 @@ $(STAMP): requirements.txt
 
 venv: $(STAMP)
 
+# Jupyter refuses to run as root unless told; containers and cloud shells often are root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks 00_start_here.ipynb
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=. $(ROOT_FLAG) notebooks/00_start_here.ipynb
 
 # The playground app: notebooks/09_playground.ipynb as a widgets-only Voila page, on localhost only,
 # offline. Voila drops the cell tagged voila-hide (the notebook's own code check).
