@@ -119,11 +119,22 @@ def test_refresh_tool_executes_in_order_and_trims_tracebacks(tmp_path):
     import nbformat
 
     path = tmp_path / "01_tiny.ipynb"
-    nbformat.write(py2nb.convert("# %%\nprint(6 * 7)\n# %% tags=raises-exception\nraise ValueError('bad x')\n"), path)
+    source = (
+        "# %%\nprint(6 * 7)\n"
+        "# %% tags=raises-exception\nraise ValueError('bad x')\n"
+        "# %%\nimport time\nprint('a', flush=True)\ntime.sleep(0.2)\nprint('b')\n"
+        "# %%\nimport ipywidgets\nipywidgets.IntSlider(description='n')\n"
+    )
+    nbformat.write(py2nb.convert(source), path)
     subprocess.run([sys.executable, str(ROOT / "tools" / "refresh_notebooks.py"), str(path)], check=True, capture_output=True)
     nb = json.loads(path.read_text())
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    assert [c["execution_count"] for c in code] == [1, 2]
+    assert [c["execution_count"] for c in code] == [1, 2, 3, 4]
+    assert code[2]["outputs"] == [{"name": "stdout", "output_type": "stream", "text": ["a\n", "b\n"]}]
+    view = code[3]["outputs"][0]["data"]["application/vnd.jupyter.widget-view+json"]
+    assert view["model_id"] == f"{1:032x}"  # renumbered from a random UUID
+    state = nb["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    assert sorted(state) == [f"{i:032x}" for i in range(1, len(state) + 1)]
     assert code[0]["outputs"][0]["text"] == ["42\n"]
     assert code[1]["outputs"][0]["traceback"] == ["ValueError: bad x"]
     assert "execution" not in code[0]["metadata"]
