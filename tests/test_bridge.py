@@ -496,7 +496,7 @@ def test_exercise_1_feedback(capsys):
     lstm = torch.nn.LSTM(2, 3)
     p = _torch_params(lstm)
     good = {"kernel": p["weight_ih_l0"].T, "recurrent_kernel": p["weight_hh_l0"].T, "bias": p["bias_ih_l0"] + p["bias_hh_l0"]}
-    assert check.exercise_1(good, lstm) is True
+    assert bool(check.exercise_1(good, lstm)) is True
     assert capsys.readouterr().out.startswith("Correct:")
     cases = [
         (None, "answer is None"),
@@ -509,7 +509,7 @@ def test_exercise_1_feedback(capsys):
         ({**good, "bias": good["bias"][:5]}, "must have shape"),
     ]
     for answer, message in cases:
-        assert check.exercise_1(answer, lstm) is False
+        assert bool(check.exercise_1(answer, lstm)) is False
         out = capsys.readouterr().out
         assert out.startswith("Not yet:") and message in out, (answer, out)
 
@@ -518,7 +518,7 @@ def test_exercise_2_feedback(bi_weights, batch, capsys):
     x = batch["post"]
     mask = ll.sequence_mask(LENGTHS)
     right = ll.lstm_forward(br.reverse_within_length(x, LENGTHS), **bi_weights["backward"], mask=mask)[1]
-    assert check.exercise_2(right, x, LENGTHS, bi_weights) is True
+    assert bool(check.exercise_2(right, x, LENGTHS, bi_weights)) is True
     assert capsys.readouterr().out.startswith("Correct:")
     cases = [
         (None, "answer is None"),
@@ -530,13 +530,13 @@ def test_exercise_2_feedback(bi_weights, batch, capsys):
         ("abc", "numeric array"),
     ]
     for answer, message in cases:
-        assert check.exercise_2(answer, x, LENGTHS, bi_weights) is False
+        assert bool(check.exercise_2(answer, x, LENGTHS, bi_weights)) is False
         out = capsys.readouterr().out
         assert out.startswith("Not yet:") and message in out, out
 
 
 def test_exercise_3_feedback(capsys):
-    assert check.exercise_3({"post outputs"}) is True
+    assert bool(check.exercise_3({"post outputs"})) is True
     assert capsys.readouterr().out.startswith("Correct:")
     cases = [
         (None, "answer is None"),
@@ -547,7 +547,7 @@ def test_exercise_3_feedback(capsys):
         (5, "must be a set"),
     ]
     for answer, message in cases:
-        assert check.exercise_3(answer) is False
+        assert bool(check.exercise_3(answer)) is False
         out = capsys.readouterr().out
         assert out.startswith("Not yet:") and message in out, out
 

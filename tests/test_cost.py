@@ -168,31 +168,31 @@ def test_cost_functions_do_not_change_inputs():
 
 
 def test_exercise_1(capsys):
-    assert lesson07.exercise_1(1 - 36 / 54) is True
+    assert bool(lesson07.exercise_1(1 - 36 / 54)) is True
     assert "Correct" in capsys.readouterr().out
     for wrong, hint in [(None, "expected a number"), (36 / 54, "REAL steps"), (0.4, "global maximum"),
                         (0.9, "is off"), ("0.33", "expected a number")]:
-        assert lesson07.exercise_1(wrong) is False
+        assert bool(lesson07.exercise_1(wrong)) is False
         out = capsys.readouterr().out
         assert out.startswith("Not yet") and hint in out
 
 
 def test_exercise_2(capsys):
-    assert lesson07.exercise_2([[4, 0], [2, 5], [3, 1]]) is True
+    assert bool(lesson07.exercise_2([[4, 0], [2, 5], [3, 1]])) is True
     assert "Correct" in capsys.readouterr().out
     for wrong, hint in [([[0, 1], [2, 3], [4, 5]], "54 padded steps"), ([[0, 1], [2, 3]], "3 batches"),
                         ([[0, 0], [2, 3], [4, 5]], "exactly once"), (None, "expected a list"),
                         ([[0, 1, 2], [3], [4, 5]], "3 batches of 2")]:
-        assert lesson07.exercise_2(wrong) is False
+        assert bool(lesson07.exercise_2(wrong)) is False
         out = capsys.readouterr().out
         assert out.startswith("Not yet") and hint in out
 
 
 def test_exercise_3(capsys):
-    assert lesson07.exercise_3((60, 36)) is True
+    assert bool(lesson07.exercise_3((60, 36))) is True
     assert "Correct" in capsys.readouterr().out
     for wrong, hint in [((36, 36), "does not skip"), ((60, 60), "sum of the lengths"), ((1, 2), "is off"),
                         (None, "expected a pair"), ((1, 2, 3), "expected a pair")]:
-        assert lesson07.exercise_3(wrong) is False
+        assert bool(lesson07.exercise_3(wrong)) is False
         out = capsys.readouterr().out
         assert out.startswith("Not yet") and hint in out

@@ -122,30 +122,30 @@ def test_bad_input_is_named(call, error, words):
 
 
 def test_exercise_1(capsys):
-    assert check.exercise_1(None) is False
-    assert check.exercise_1([True] * 4) is False
+    assert bool(check.exercise_1(None)) is False
+    assert bool(check.exercise_1([True] * 4)) is False
     assert "step(s)" in capsys.readouterr().out
-    assert check.exercise_1([True, False]) is False
-    assert check.exercise_1("yes") is False
+    assert bool(check.exercise_1([True, False])) is False
+    assert bool(check.exercise_1("yes")) is False
     capsys.readouterr()
     right = ll.mask_from_padded(check.EXERCISE_1_X, 0.0)[0]
-    assert check.exercise_1(right) is True and check.exercise_1(right.tolist()) is True
+    assert bool(check.exercise_1(right)) is True and bool(check.exercise_1(right.tolist())) is True
     assert capsys.readouterr().out.startswith("Correct")
 
 
 def test_exercise_2(capsys):
-    assert check.exercise_2(None) is False
-    assert check.exercise_2(12) is False
-    assert check.exercise_2((12, 12)) is False
+    assert bool(check.exercise_2(None)) is False
+    assert bool(check.exercise_2(12)) is False
+    assert bool(check.exercise_2((12, 12))) is False
     assert "skips no work" in capsys.readouterr().out
-    assert check.exercise_2((24, 12)) is False
-    assert check.exercise_2((12, 24)) is True
+    assert bool(check.exercise_2((24, 12))) is False
+    assert bool(check.exercise_2((12, 24))) is True
 
 
 def test_exercise_3(capsys):
-    assert check.exercise_3(None) is False
-    assert check.exercise_3(lambda L, maxlen: maxlen - 1) is False
-    assert check.exercise_3(lambda L, maxlen: L - 1) is False
-    assert check.exercise_3(lambda L, maxlen: 1 / 0) is False
+    assert bool(check.exercise_3(None)) is False
+    assert bool(check.exercise_3(lambda L, maxlen: maxlen - 1)) is False
+    assert bool(check.exercise_3(lambda L, maxlen: L - 1)) is False
+    assert bool(check.exercise_3(lambda L, maxlen: 1 / 0)) is False
     assert "ZeroDivisionError" in capsys.readouterr().out
-    assert check.exercise_3(lambda L, maxlen: 0) is True
+    assert bool(check.exercise_3(lambda L, maxlen: 0)) is True

@@ -399,7 +399,7 @@ def test_exercise_1(capsys):
     for wrong, hint in ((None, "got None"), ([5, 3, 2, 1], "sorted lengths"), ([4, 3, 2, 1], "one entry per time step"),
                         ([4, 3, 3, 1, 1], "time step 2"), ("abc", "1-D list")):
         capsys.readouterr()
-        assert check.exercise_1(wrong) is False
+        assert bool(check.exercise_1(wrong)) is False
         assert hint in capsys.readouterr().out
 
 
@@ -423,7 +423,7 @@ def test_exercise_2(capsys):
              (torch.cat([right[:, :3], out[:, -1, 3:]], 1), "backward")]
     for wrong, hint in cases:
         capsys.readouterr()
-        assert check.exercise_2(wrong, out, h, lengths) is False
+        assert bool(check.exercise_2(wrong, out, h, lengths)) is False
         assert hint in capsys.readouterr().out
 
 
@@ -442,5 +442,5 @@ def test_exercise_3(capsys):
     for wrong, hint in ((None, "got None"), ("abc", "expected a number"), (((pred - target) ** 2).mean(), "unmasked"),
                         (per_seq, "per-sequence"), (0.0, "divide")):
         capsys.readouterr()
-        assert check.exercise_3(wrong, pred, target, lengths) is False
+        assert bool(check.exercise_3(wrong, pred, target, lengths)) is False
         assert hint in capsys.readouterr().out

@@ -206,20 +206,20 @@ def test_exercise_checkers_accept_right_and_explain_wrong(capsys):
 
     lengths = ds.load_japanese_vowels("test").lengths
     right = 1 - lengths.sum() / (370 * 29)
-    assert check.exercise_1(right) is True
-    assert check.exercise_1(1 - right) is False and "real" in capsys.readouterr().out.splitlines()[-1]
-    assert check.exercise_1(None) is False and check.exercise_1([0.1, 0.2]) is False
-    assert check.exercise_1("abc") is False
+    assert bool(check.exercise_1(right)) is True
+    assert bool(check.exercise_1(1 - right)) is False and "real" in capsys.readouterr().out.splitlines()[-1]
+    assert bool(check.exercise_1(None) is False and check.exercise_1([0.1, 0.2])) is False
+    assert bool(check.exercise_1("abc")) is False
 
     ref = np.full((370, 9), 1 / 9)
     pre = np.ones((370, 45, 12))
     post = pre.copy()
     post[:, -1] = 0
-    assert check.exercise_2(pre, ref + 1e-7, ref) is True
-    assert check.exercise_2(post, ref, ref) is False and "padding='pre'" in capsys.readouterr().out
-    assert check.exercise_2(pre, ref + 0.1, ref) is False
-    assert check.exercise_2(pre[:, :29], ref, ref) is False
-    assert check.exercise_2(None, None, ref) is False
+    assert bool(check.exercise_2(pre, ref + 1e-7, ref)) is True
+    assert bool(check.exercise_2(post, ref, ref)) is False and "padding='pre'" in capsys.readouterr().out
+    assert bool(check.exercise_2(pre, ref + 0.1, ref)) is False
+    assert bool(check.exercise_2(pre[:, :29], ref, ref)) is False
+    assert bool(check.exercise_2(None, None, ref)) is False
 
     train = ds.load_japanese_vowels("train")
     keep, _ = ds.stratified_split(train.labels, 0.2, seed=0)
@@ -227,14 +227,14 @@ def test_exercise_checkers_accept_right_and_explain_wrong(capsys):
     padded = ll.pad_sequences(seqs)
     mask = ll.sequence_mask([len(s) for s in seqs], padded.shape[1])
     capsys.readouterr()
-    assert check.exercise_3(padded[mask].mean(axis=0)) is True
-    assert check.exercise_3(padded.reshape(-1, 12).mean(axis=0)) is False
+    assert bool(check.exercise_3(padded[mask].mean(axis=0))) is True
+    assert bool(check.exercise_3(padded.reshape(-1, 12).mean(axis=0))) is False
     assert "padding zeros" in capsys.readouterr().out
-    assert check.exercise_3(np.concatenate(train.sequences).mean(axis=0)) is False
+    assert bool(check.exercise_3(np.concatenate(train.sequences).mean(axis=0))) is False
     assert "validation" in capsys.readouterr().out
-    assert check.exercise_3(np.mean([s.mean(axis=0) for s in seqs], axis=0)) is False
+    assert bool(check.exercise_3(np.mean([s.mean(axis=0) for s in seqs], axis=0))) is False
     assert "short utterances" in capsys.readouterr().out
-    assert check.exercise_3(np.zeros(11)) is False
+    assert bool(check.exercise_3(np.zeros(11))) is False
 
 
 # ----------------------------------------------------------------------------- widget

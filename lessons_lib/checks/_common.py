@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 
@@ -26,6 +28,17 @@ class CheckResult:
 
     def _ipython_display_(self) -> None:
         pass  # the message was printed when the check ran
+
+
+def checker(fn):
+    """Decorator: a checker that printed its own feedback returns a :class:`CheckResult`."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        result = fn(*args, **kwargs)
+        return result if isinstance(result, CheckResult) else CheckResult(bool(result), "")
+
+    return wrapper
 
 
 def verdict(ok: bool, message: str) -> CheckResult:

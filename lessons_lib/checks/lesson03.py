@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from ._common import checker
 
 __all__ = ["EXERCISE_1_LENGTHS", "exercise_1", "exercise_2", "exercise_3"]
 
@@ -22,6 +23,7 @@ def _as_array(answer: Any) -> np.ndarray | None:
         return None
 
 
+@checker
 def exercise_1(answer: Any) -> bool:
     """``answer``: the ``batch_sizes`` of packing lengths ``EXERCISE_1_LENGTHS`` = [2, 5, 1, 3]."""
     lengths = np.array(EXERCISE_1_LENGTHS)
@@ -47,6 +49,7 @@ def exercise_1(answer: Any) -> bool:
     return False
 
 
+@checker
 def exercise_2(answer: Any, output: torch.Tensor, h_n: torch.Tensor, lengths: Any) -> bool:
     """``answer``: ``(batch, 2 * units)`` taken from the padded ``output`` of a packed
     bidirectional LSTM that equals ``torch.cat([h_n[0], h_n[1]], dim=1)``."""
@@ -76,6 +79,7 @@ def exercise_2(answer: Any, output: torch.Tensor, h_n: torch.Tensor, lengths: An
     return False
 
 
+@checker
 def exercise_3(answer: Any, pred: torch.Tensor, target: torch.Tensor, lengths: Any) -> bool:
     """``answer``: the mean squared error of ``pred`` vs ``target`` over real steps only."""
     lengths = torch.as_tensor(lengths)

@@ -11,6 +11,7 @@ import re
 import warnings
 
 import numpy as np
+from ._common import checker
 
 __all__ = ["exercise_1", "exercise_2", "exercise_3", "EXERCISE_1_LENGTHS", "EXERCISE_1_STEPS"]
 
@@ -39,6 +40,7 @@ def _ok(text: str) -> bool:
     return True
 
 
+@checker
 def exercise_1(answer) -> bool:
     """Mask that ``MergeSteps(size=3)`` gives a post-padded batch with lengths (7, 3, 0, 4) in 8 steps."""
     lengths = np.array(EXERCISE_1_LENGTHS)
@@ -64,6 +66,7 @@ def exercise_1(answer) -> bool:
     return _ok(f"a sequence of length n keeps ceil(n / 3) merged steps: {(-(-lengths // 3)).tolist()}")
 
 
+@checker
 def exercise_2(layer_class) -> bool:
     """A layer class that adds 1 to its inputs and passes the mask on unchanged."""
     if layer_class is None:
@@ -106,6 +109,7 @@ def _reference_softmax(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return e / np.where(total > 0, total, 1.0)
 
 
+@checker
 def exercise_3(fn) -> bool:
     """``fn(scores, mask) -> weights``: a NumPy masked softmax over axis 1 of (batch, time) scores."""
     if fn is None or not callable(fn):

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from ._common import checker
 
 __all__ = ["exercise_1", "exercise_2", "exercise_3"]
 
@@ -42,6 +43,7 @@ def _close(a: np.ndarray, b: np.ndarray) -> bool:
     return a.shape == b.shape and bool(np.all(np.abs(a - b) <= _ATOL))
 
 
+@checker
 def exercise_1(answer: Any, torch_lstm: Any) -> bool:
     """Is ``answer`` the Keras-layout dict of ``torch_lstm``'s weights?"""
     from ..bridge import torch_lstm_weights
@@ -85,6 +87,7 @@ def exercise_1(answer: Any, torch_lstm: Any) -> bool:
     return _correct("kernel = weight_ih.T, recurrent_kernel = weight_hh.T, bias = bias_ih + bias_hh.")
 
 
+@checker
 def exercise_2(answer: Any, x_post: Any, lengths: Any, bi_weights: Mapping) -> bool:
     """Is ``answer`` the backward direction's final h on the post-padded ``x_post``?"""
     from ..bridge import bidirectional_lstm_forward, reverse_within_length
@@ -146,6 +149,7 @@ def _unmasked_truth(seed: int = 0) -> set[str]:
     return right
 
 
+@checker
 def exercise_3(answer: Any) -> bool:
     """Which of _CHOICES does an unmasked one-direction LSTM get right?"""
     if answer is None:

@@ -11,14 +11,12 @@ import numpy as np
 from ..datasets import load_japanese_vowels, stratified_split
 from ..masks import sequence_mask
 from ..padding import pad_sequences
+from ._common import checker
+from ._common import verdict as _verdict
 
 EXERCISE_1_MAXLEN = 29
 EXERCISE_2_MAXLEN = 45
 
-
-def _verdict(ok: bool, message: str) -> bool:
-    print(("Correct: " if ok else "Not yet: ") + message)
-    return ok
 
 
 def _as_float_array(answer, what: str):
@@ -32,6 +30,7 @@ def _as_float_array(answer, what: str):
         return None
 
 
+@checker
 def exercise_1(fraction) -> bool:
     """Fraction of the entries of the test split, post-padded to 29 steps, that are padding."""
     lengths = load_japanese_vowels("test").lengths
@@ -51,6 +50,7 @@ def exercise_1(fraction) -> bool:
     return _verdict(False, f"got {got:.4f}; count padded steps = 370 * 29 - sum(lengths), divided by 370 * 29.")
 
 
+@checker
 def exercise_2(padded, probs, reference) -> bool:
     """The masked Keras model's test probabilities on pre-padded inputs of 45 steps.
 
@@ -84,6 +84,7 @@ def exercise_2(padded, probs, reference) -> bool:
     )
 
 
+@checker
 def exercise_3(mean) -> bool:
     """Per-feature mean of the raw training part (validation held out), over real steps only."""
     train = load_japanese_vowels("train")

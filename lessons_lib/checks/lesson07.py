@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 from ..cost import packed_steps, padded_steps
+from ._common import checker
 
 __all__ = ["EXERCISE_LENGTHS", "exercise_1", "exercise_2", "exercise_3"]
 
@@ -24,6 +25,7 @@ def _is_number(x) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
+@checker
 def exercise_1(answer) -> bool:
     """The padding fraction of EXERCISE_LENGTHS batched as EXERCISE_1_BATCHES (a float)."""
     lengths = np.array(EXERCISE_LENGTHS)
@@ -47,6 +49,7 @@ def exercise_1(answer) -> bool:
     return False
 
 
+@checker
 def exercise_2(answer) -> bool:
     """Three batches of two indices covering 0..5 once, with the least padding possible."""
     lengths = np.array(EXERCISE_LENGTHS)
@@ -73,6 +76,7 @@ def exercise_2(answer) -> bool:
     return False
 
 
+@checker
 def exercise_3(answer) -> bool:
     """(steps a masked Keras LSTM runs, steps a packed PyTorch LSTM runs) for all six in one batch."""
     lengths = np.array(EXERCISE_LENGTHS)

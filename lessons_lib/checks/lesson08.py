@@ -8,6 +8,7 @@ import numpy as np
 
 from ..masks import mask_from_padded
 from ..myths import row_steps
+from ._common import checker
 
 __all__ = ["EXERCISE_1_X", "exercise_1", "exercise_2", "exercise_3"]
 
@@ -17,6 +18,7 @@ EXERCISE_1_X = np.array([[[0.0, 0.0], [2.0, 0.0], [0.0, 0.0], [0.0, -1.0]]], dty
 _EX2_LENGTHS, _EX2_MAXLEN = [6, 4, 1, 1], 6
 
 
+@checker
 def exercise_1(answer) -> bool:
     """Which steps of ``EXERCISE_1_X`` does ``Masking(mask_value=0.0)`` keep? (4 booleans)."""
     expected = mask_from_padded(EXERCISE_1_X, 0.0)[0].tolist()
@@ -39,6 +41,7 @@ def exercise_1(answer) -> bool:
     return False
 
 
+@checker
 def exercise_2(answer) -> bool:
     """Row-steps for lengths [6, 4, 1, 1] padded to 6: ``(packed, keras_masked)``."""
     steps = row_steps(_EX2_LENGTHS, _EX2_MAXLEN)
@@ -62,6 +65,7 @@ def exercise_2(answer) -> bool:
     return ok
 
 
+@checker
 def exercise_3(index: Callable[[int, int], int]) -> bool:
     """``index(L, maxlen)``: where the backward summary sits in a post-padded, masked Bidirectional output."""
     if not callable(index):
