@@ -48,8 +48,8 @@ def verdict(ok: bool, message: str) -> CheckResult:
     return CheckResult(ok, text)
 
 
-def check_array(answer, expected: np.ndarray, what: str) -> CheckResult:
-    """Compare a learner's array with the expected one and explain the first difference."""
+def answer_array(answer, expected: np.ndarray, what: str) -> np.ndarray | CheckResult:
+    """The learner's answer as an array shaped like ``expected``, or a failed check saying why not."""
     if answer is None:
         return verdict(False, f"{what} is still None; replace it with your answer.")
     try:
@@ -60,6 +60,14 @@ def check_array(answer, expected: np.ndarray, what: str) -> CheckResult:
         return verdict(False, f"{what} should have shape {expected.shape}, got {arr.shape}.")
     if expected.dtype == bool and arr.dtype != bool:
         return verdict(False, f"{what} should be a bool array, got dtype {arr.dtype}.")
+    return arr
+
+
+def check_array(answer, expected: np.ndarray, what: str) -> CheckResult:
+    """Compare a learner's array with the expected one and explain the first difference."""
+    arr = answer_array(answer, expected, what)
+    if isinstance(arr, CheckResult):
+        return arr
     if not np.array_equal(arr, expected):
         where = tuple(int(i) for i in np.argwhere(arr != expected)[0])
         return verdict(False, f"{what} differs at index {where}: got {arr[where]!r}, expected {expected[where]!r}.")

@@ -17,6 +17,7 @@ import numpy as np
 from ..masks import sequence_mask
 from ..padding import pad_sequences
 from ..synthetic import random_token_sequences
+from ._common import CheckResult, answer_array
 from ._common import verdict as _verdict
 
 EXERCISE_2_VOCAB = 20
@@ -41,16 +42,9 @@ def exercise_1_data() -> np.ndarray:
 def exercise_1(answer: Any) -> bool:
     """``answer``: ``(3, 4)`` bool, True where ``Masking(mask_value=0.0)`` keeps the step."""
     expected = np.any(exercise_1_data() != 0.0, axis=-1)
-    if answer is None:
-        return _verdict(False, "answer is still None; give a (3, 4) bool array, True where the step is kept.")
-    try:
-        arr = np.asarray(answer)
-    except Exception as exc:  # any object a learner may pass
-        return _verdict(False, f"answer could not be turned into an array ({type(exc).__name__}).")
-    if arr.shape != expected.shape:
-        return _verdict(False, f"answer should have shape {expected.shape} (batch, time), got {arr.shape}.")
-    if arr.dtype != bool:
-        return _verdict(False, f"answer should be a bool array, got dtype {arr.dtype}.")
+    arr = answer_array(answer, expected, "answer")
+    if isinstance(arr, CheckResult):
+        return arr
     if not np.array_equal(arr, expected):
         b, t = (int(i) for i in np.argwhere(arr != expected)[0])
         features = exercise_1_data()[b, t].tolist()
