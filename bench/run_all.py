@@ -6,7 +6,9 @@ Usage: python bench/run_all.py [--quick] [--only ops,waste,compute,tfdata] [--ou
 (``--only``) runs print their tables and write a file only when given
 ``--output``. The committed RESULTS.md comes from a full run, which also
 writes the raw numbers to bench/results/results.json and the padding plot to
-bench/results/padding_waste.png. A full run takes about 2 to 4 minutes on
+bench/results/padding_waste.png. Every run that is not ``--quick`` (full or
+``--only``) writes each experiment's raw numbers to bench/results/NAME.json,
+which is what lessons read. A full run takes about 2 to 4 minutes on
 2 cores.
 """
 
@@ -50,12 +52,29 @@ def main(argv: list[str] | None = None) -> int:
         else:
             found = module.run(quick=args.quick)
         durations[name] = time.perf_counter() - t0
+        for sec in found:
+            sec.experiment = name
         print(f"{name}: {durations[name]:.1f} s", flush=True)
         for sec in found:
             print(sec.markdown(), flush=True)
         sections += found
 
     versions = ll.versions(("tensorflow", "torch"))
+    if not args.quick:
+        # One file per experiment, also for --only runs, so that a lesson can read the
+        # recorded numbers of its own experiment and re-running one experiment updates only it.
+        (HERE / "results").mkdir(exist_ok=True)
+        for name in chosen:
+            mine = [s for s in sections if s.experiment == name]
+            (HERE / "results" / f"{name}.json").write_text(
+                json.dumps(
+                    {"date": f"{started:%Y-%m-%d %H:%M}", "machine": _common.machine(), "versions": versions,
+                     "seconds": round(durations[name], 1), "sections": {s.title: s.data for s in mine}},
+                    indent=1,
+                    default=float,
+                )
+                + "\n"
+            )
     header = [
         "# Benchmark results",
         "",

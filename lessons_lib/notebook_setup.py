@@ -73,7 +73,10 @@ def setup_notebook(
     4. for "torch": ``torch.manual_seed``, deterministic algorithms,
        ``torch.set_num_threads(threads)``;
     5. ``np.set_printoptions(precision=precision, suppress=True)``;
-    6. prints one line of versions and the device (unless ``quiet``).
+    6. prints one line of versions and the device (unless ``quiet``) and, with
+       "tensorflow", a second line naming the Keras masking regime
+       (:func:`lessons_lib.keras_regime.keras_mask_regime`: do recurrent
+       layers pass their mask on?), because several Keras results depend on it.
 
     It returns nothing, so a setup cell shows just that one line; call
     :func:`versions` for the numbers. The TensorFlow variables must be in the
@@ -122,3 +125,7 @@ def setup_notebook(
     info["device"] = device
     if not quiet:
         print(" | ".join(f"{k} {v}" for k, v in info.items()))
+        if "tensorflow" in frameworks:
+            from .keras_regime import keras_mask_regime
+
+            print(f"Keras mask regime: {keras_mask_regime()}")
