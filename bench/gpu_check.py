@@ -580,6 +580,22 @@ def _keras_subprocess(backend: str, device_kind: str, quick: bool, deadline: flo
     return data
 
 
+def inner_path(calls: dict) -> str:
+    """Name the inner LSTM path from the wrapped functions' call records (``{name: {calls, returned, raised}}``).
+
+    Example:
+        >>> inner_path({"backend.lstm": {"calls": 1, "returned": 0, "raised": ["NotImplementedError: "]}})
+        'generic Keras RNN loop (backend.lstm raised NotImplementedError)'
+    """
+    if calls.get("torch _cudnn_lstm", {}).get("returned") or calls.get("jax.experimental.rnn.lstm", {}).get("returned"):
+        return "cudnn"
+    if calls.get("torch _fallback_lstm", {}).get("returned"):
+        return "backend fallback (torch _fallback_lstm: one input matmul, then a Python loop over steps)"
+    if calls.get("backend.lstm", {}).get("calls") and not calls["backend.lstm"]["returned"]:
+        return "generic Keras RNN loop (backend.lstm raised NotImplementedError)"
+    return "unknown"
+
+
 def keras_worker(backend: str, device_kind: str, quick: bool, out: pathlib.Path, deadline: float) -> int:
     """Runs inside a subprocess with KERAS_BACKEND set: correctness, path probe, masked vs unmasked time."""
     # The GPU machine has no TensorFlow; make this one behave the same: keras.utils.set_random_seed
@@ -636,20 +652,11 @@ def keras_worker(backend: str, device_kind: str, quick: bool, out: pathlib.Path,
     res["tensorflow_imported"] = sys.modules.get("tensorflow") is not None
     save()
 
-    def path_of(snapshot: dict) -> str:
-        if snapshot.get("torch _cudnn_lstm", {}).get("returned") or snapshot.get("jax.experimental.rnn.lstm", {}).get("returned"):
-            return "cudnn"
-        if snapshot.get("torch _fallback_lstm", {}).get("returned"):
-            return "backend fallback (torch _fallback_lstm: one input matmul, then a Python loop over steps)"
-        if snapshot.get("backend.lstm", {}).get("calls") and not snapshot["backend.lstm"]["returned"]:
-            return "generic Keras RNN loop (backend.lstm raised NotImplementedError)"
-        return "unknown"
-
     def probe(fn) -> dict:
         calls.clear()
         fn()
         snap = json.loads(json.dumps(calls))
-        return {"path": path_of(snap), "fused": path_of(snap) == "cudnn", "calls": snap}
+        return {"path": inner_path(snap), "fused": inner_path(snap) == "cudnn", "calls": snap}
 
     cfg = config(quick)
     # -- correctness: masked batch == each sequence alone -------------------------------------
@@ -713,7 +720,7 @@ def keras_worker(backend: str, device_kind: str, quick: bool, out: pathlib.Path,
                 calls.clear()
                 entry[name] = time_runs(fn, sync, cfg["keras_repeats"], cfg["warmup"], deadline)
                 snap = json.loads(json.dumps(calls))  # paths seen during warm-up (and JIT tracing) and the runs
-                entry[name]["path"] = path_of(snap)
+                entry[name]["path"] = inner_path(snap)
                 entry[name]["calls"] = snap
             for mode in ("forward", "forward_backward"):
                 a, b = entry[f"{mode}_masked"], entry[f"{mode}_unmasked"]

@@ -225,3 +225,19 @@ def test_help_and_bad_arguments(capsys, tmp_path):
         assert gc_mod.main(["--device", "cuda", "--out", str(tmp_path / "x.json")]) == 2
         assert "torch.cuda.is_available() is False" in capsys.readouterr().err
         assert not (tmp_path / "x.json").exists()
+
+
+def test_inner_path_names_each_route_keras_can_take():
+    """The records the wrappers write on a GPU (not seen here) name the right path."""
+    ok = lambda: {"calls": 1, "returned": 1, "raised": []}  # noqa: E731
+    declined = {"calls": 1, "returned": 0, "raised": ["NotImplementedError: "]}
+    assert gc_mod.inner_path({"backend.lstm": ok(), "torch _cudnn_lstm": ok()}) == "cudnn"
+    assert gc_mod.inner_path({"backend.lstm": ok(), "jax.experimental.rnn.lstm": ok()}) == "cudnn"
+    # torch: cuDNN raised inside backend.lstm, which then ran its fallback
+    cudnn_failed = {"calls": 1, "returned": 0, "raised": ["RuntimeError: x"]}
+    assert gc_mod.inner_path({"backend.lstm": ok(), "torch _cudnn_lstm": cudnn_failed,
+                              "torch _fallback_lstm": ok()}).startswith("backend fallback")
+    # JAX: cuDNN failed, Keras turned it into NotImplementedError and ran its generic loop
+    assert gc_mod.inner_path({"backend.lstm": declined, "jax.experimental.rnn.lstm": cudnn_failed}).startswith("generic")
+    assert gc_mod.inner_path({"backend.lstm": declined}).startswith("generic")
+    assert gc_mod.inner_path({}) == "unknown"
