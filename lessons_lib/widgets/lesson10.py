@@ -48,7 +48,7 @@ def result_text(model: str = "stacked", pad_amount: int = 2, padding: str = "pos
 def _details(model: str, pad_amount: int, padding: str) -> str:
     gaps = padding_gaps(model, pad_amount, padding)
     rows = "\n".join(
-        f"length {n}: masked {m:.2e}   unmasked {u:.2e}" for n, m, u in zip(LENGTHS, gaps["masked"], gaps["unmasked"])
+        f"length {n}: masked {m:.4f}   unmasked {u:.4f}" for n, m, u in zip(LENGTHS, gaps["masked"], gaps["unmasked"])
     )
     return f"<pre>{html.escape(rows)}</pre>"
 
@@ -57,7 +57,7 @@ def gaps_widget(model: str = "stacked", pad_amount: int = 2, padding: str = "pos
     """Build the widget: three controls, the result line and a per-sequence table.
 
     Returns a ``VBox``; ``w.controls`` maps ``model``, ``pad_amount``, ``padding``
-    to their controls and ``w.line`` is the HTML result line.
+    to their controls, ``w.line`` is the HTML result line and ``w.text`` the same line as plain text.
     """
     import ipywidgets as widgets
 
@@ -72,7 +72,8 @@ def gaps_widget(model: str = "stacked", pad_amount: int = 2, padding: str = "pos
 
     def update(_change=None) -> None:
         values = {name: c.value for name, c in box.controls.items()}
-        line.value = html.escape(result_text(**values))
+        box.text = result_text(**values)
+        line.value = html.escape(box.text)
         details.value = _details(**values)
 
     for control in box.controls.values():
