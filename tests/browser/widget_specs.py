@@ -76,3 +76,10 @@ PLAYGROUND_MOVES = [
     Move("Pad amount", by=1),
 ]
 SPECS["09_playground.ipynb"] = ("playground", ("tensorflow", "torch"), PLAYGROUND_CONTROLS, PLAYGROUND_MOVES)
+SPECS["10_beyond_one_lstm.ipynb"] = (
+    "lesson10",
+    (),
+    [Control("model", "dropdown", "model"), Control("pad amount", "slider", "pad_amount"),
+     Control("padding", "toggle", "padding")],
+    [Move("pad amount", by=2), Move("model", to="+Conv1D"), Move("padding"), Move("model", to="GRU")],
+)
