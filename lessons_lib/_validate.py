@@ -170,6 +170,14 @@ def as_lengths(lengths: Any, name: str = "lengths") -> np.ndarray:
     arr = np.asarray(lengths)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    if isinstance(lengths, (list, tuple)) and arr.dtype.kind in "iu" and bool in set(map(type, lengths)):
+        # NumPy turns [3, True] into [3, 1] without a word; a bool is not a length.
+        i = next(i for i, v in enumerate(lengths) if type(v) is bool)
+        raise TypeError(f"{name} must hold integers, got a bool (value {lengths[i]!r} at index {i})")
+    if arr.dtype.kind in "US" and isinstance(lengths, (list, tuple)):
+        # NumPy turns [3, "a"] into ["3", "a"]: name the caller's own culprit.
+        i = next((i for i, v in enumerate(lengths) if not isinstance(v, numbers.Integral)), 0)
+        raise TypeError(f"{name} must hold integers, got dtype {arr.dtype} (value {lengths[i]!r} at index {i})")
     if arr.dtype.kind == "O":
         bad = [i for i, v in enumerate(arr) if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral)]
         i = bad[0] if bad else 0

@@ -380,8 +380,7 @@ def test_length_helpers_name_the_index_of_any_junk_length(lengths, k, junk):
     bad[k] = junk
     with pytest.raises(TypeError, match="lengths must hold integers") as info:
         ll.sequence_mask(bad, 10)
-    # bools and strings are converted by NumPy as a whole array, so the first entry is the one named
-    assert f"index {k}" in str(info.value) or "index 0" in str(info.value)
+    assert f"index {k}" in str(info.value)
     with pytest.raises(TypeError, match="lengths must hold integers"):
         ll.unpad_sequences(np.zeros((len(bad), 10)), bad)
 
