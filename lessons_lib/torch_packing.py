@@ -18,7 +18,9 @@ What is here:
 - :func:`packed_forward` runs an RNN over a padded batch through packing and
   handles zero-length sequences (clamp the length to 1, then mask).
 - :func:`per_sequence_forward` runs each sequence alone: the ground truth.
-- :func:`masked_mean` is a mask-weighted mean for losses.
+- :func:`masked_mean` is a mask-weighted mean for losses; given the inputs and
+  ``fn=`` it masks them before the op, so NaN or inf in the padding reaches
+  neither the value nor the gradients.
 - :class:`PadCollate` is a ``collate_fn`` that pads and returns lengths;
   :class:`BucketBatchSampler` wraps :func:`lessons_lib.bucket_batches` as a
   ``batch_sampler`` for a ``DataLoader``.
