@@ -9,7 +9,15 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import as_lengths, check_count, check_lengths_fit, check_side
+from ._validate import (
+    as_bool_mask,
+    as_lengths,
+    check_count,
+    check_lengths_fit,
+    check_numeric,
+    check_real_number,
+    check_side,
+)
 
 __all__ = ["sequence_mask", "mask_from_padded", "lengths_from_mask"]
 
@@ -63,6 +71,10 @@ def mask_from_padded(padded: ArrayLike, value: float = 0) -> np.ndarray:
     from ``value``, exactly like ``keras.layers.Masking``: a step is masked only
     when all of its features equal ``value``. ``value`` may be NaN.
 
+    ``padded`` must hold numbers and ``value`` must be one real number: a
+    string, ``None``, an object array or a bool (a bool array already *is* a
+    mask) raises TypeError naming the argument and the first bad index.
+
     Example:
         >>> mask_from_padded(np.array([[[0., 1.], [0., 0.]]]))
         array([[ True, False]])
@@ -72,6 +84,8 @@ def mask_from_padded(padded: ArrayLike, value: float = 0) -> np.ndarray:
         raise ValueError(f"padded must be 2-D (batch, time) or 3-D (batch, time, features), got shape {padded.shape}")
     if np.ndim(value) != 0:
         raise TypeError(f"value must be a scalar, got {value!r}")
+    check_real_number("value", value)
+    check_numeric("padded", padded, bool_hint="a bool array already is a mask")
     if np.issubdtype(np.asarray(value).dtype, np.floating) and np.isnan(value):
         differs = ~np.isnan(padded)
     else:
@@ -93,10 +107,7 @@ def lengths_from_mask(mask: ArrayLike) -> np.ndarray:
     mask = np.asarray(mask)
     if mask.ndim != 2:
         raise ValueError(f"mask must be 2-D (batch, time), got shape {mask.shape}")
-    if mask.dtype != bool:
-        if not np.issubdtype(mask.dtype, np.integer) or not np.isin(mask, (0, 1)).all():
-            raise TypeError(f"mask must be bool (or 0/1 integers), got dtype {mask.dtype}")
-        mask = mask.astype(bool)
+    mask = as_bool_mask("mask", mask)
     lengths = mask.sum(axis=1).astype(np.int64)
     post_ok = (mask == sequence_mask(lengths, mask.shape[1], padding="post")).all(axis=1)
     pre_ok = (mask == sequence_mask(lengths, mask.shape[1], padding="pre")).all(axis=1)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from ._validate import check_count, check_padded_batch, check_side
+from ._validate import check_count, check_numeric, check_padded_batch, check_real_number, check_side
 from .masks import _mask_rows, sequence_mask
 
 __all__ = ["pad_sequences", "unpad_sequences"]
@@ -37,7 +37,39 @@ def _as_items(sequences: Any) -> list[np.ndarray]:
     if any(issubclass(t, (str, bytes)) for t in types):
         i = next(i for i, s in enumerate(sequences) if isinstance(s, (str, bytes)))
         raise TypeError(f"sequences[{i}] is a {type(sequences[i]).__name__}; expected a list or array of numbers")
-    return list(map(np.asarray, sequences))
+    try:
+        return list(map(np.asarray, sequences))
+    except ValueError:
+        for i, s in enumerate(sequences):  # error path only: name the ragged item
+            try:
+                np.asarray(s)
+            except ValueError as err:
+                raise ValueError(f"sequences[{i}] is ragged (its rows differ in length): {err}") from None
+        raise
+
+
+def _check_item_numbers(items: list[np.ndarray], originals: Any) -> None:
+    """Raise TypeError naming the first item (and index in it) that is not numbers."""
+    for i, a in enumerate(items):
+        if a.dtype.kind not in "iufcb":
+            original = originals[i] if isinstance(originals, (list, tuple)) else a
+            check_numeric(f"sequences[{i}]", original, allow_bool=True, allow_complex=True)
+
+
+def _item_lengths(items: list[np.ndarray]) -> np.ndarray:
+    try:
+        # list(map(len)) then one conversion is faster than np.fromiter over the map.
+        return np.array(list(map(len, items)), dtype=np.int64).reshape(len(items))
+    except TypeError:
+        for i, a in enumerate(items):  # error path only: a scalar item has no len()
+            if a.ndim == 0:
+                v = a.item() if a.dtype.kind in "iufcb" else a[()]
+                if a.dtype.kind in "iufcb":
+                    raise TypeError(
+                        f"sequences[{i}] = {v!r} is a single number, not a sequence; wrap it in a list"
+                    ) from None
+                raise TypeError(f"sequences[{i}] = {v!r} is a {type(v).__name__}, not a sequence of numbers") from None
+        raise
 
 
 def _item_layout(items: list[np.ndarray]) -> tuple[int, tuple[int, ...]]:
@@ -70,11 +102,14 @@ def _item_layout(items: list[np.ndarray]) -> tuple[int, tuple[int, ...]]:
 def _result_dtype(flat: np.ndarray | None, value: Any, dtype: DTypeLike | None) -> np.dtype:
     if dtype is not None:
         out = np.dtype(dtype)
+        if out.kind not in "iufcb":
+            raise TypeError(f"dtype must be a numeric (or bool) dtype, got {out}")
     else:
         out = flat.dtype if flat is not None else np.asarray(value).dtype
     v = np.asarray(value)
     if v.ndim != 0 or not (np.issubdtype(v.dtype, np.number) or v.dtype == bool):
         raise TypeError(f"value must be a number, got {value!r}")
+    check_real_number("value", value)  # also refuses a bool or complex padding value
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # NaN -> int casts warn; we report it ourselves
         back = v.astype(out).astype(np.float64)
@@ -97,14 +132,18 @@ def pad_sequences(
 
     Args:
         sequences: list of 1-D ``(time,)`` token-id sequences or 2-D
-            ``(time, features)`` arrays. Lengths may differ, including 0.
+            ``(time, features)`` arrays of numbers. Lengths may differ,
+            including 0. A string, ``None`` or other object anywhere raises
+            TypeError naming ``sequences[i]`` and the index inside it.
         maxlen: length of the time axis; ``None`` means the longest item.
             Items longer than ``maxlen`` are cut, from the side ``truncating``.
         padding: "post" (default, pad at the end) or "pre" (pad at the start;
             the default of ``keras.utils.pad_sequences``).
         truncating: "post" keeps the first ``maxlen`` steps, "pre" the last.
-        value: the padding value.
-        dtype: dtype of the result; ``None`` keeps the items' common dtype.
+        value: the padding value, one real number (a bool, a string or
+            ``None`` raises TypeError).
+        dtype: dtype of the result, numeric or bool; ``None`` keeps the items'
+            common dtype.
 
     Returns:
         A new array of shape ``(batch, maxlen)`` or ``(batch, maxlen, features)``.
@@ -121,8 +160,7 @@ def pad_sequences(
     check_side("truncating", truncating)
     maxlen = check_count("maxlen", maxlen, allow_none=True)
     items = _as_items(sequences)
-    # list(map(len)) then one conversion is faster than np.fromiter over the map.
-    lengths = np.array(list(map(len, items)), dtype=np.int64).reshape(len(items))
+    lengths = _item_lengths(items)
     if maxlen is None:
         if not items:
             raise ValueError("sequences is empty: pass maxlen= to get a (0, maxlen) array")
@@ -133,9 +171,12 @@ def pad_sequences(
     if nonempty:
         try:
             flat = np.concatenate(nonempty)
-        except ValueError:
-            _item_layout(items)  # raises an error naming the odd item
+        except (ValueError, TypeError):
+            _check_item_numbers(items, sequences)  # raises an error naming the odd item
+            _item_layout(items)
             raise
+        if flat.dtype.kind not in "iufcb":  # a string, None or object somewhere: name it
+            _check_item_numbers(items, sequences)
     if (flat is not None and flat.ndim not in (1, 2)) or empty.size:
         ndim, features = _item_layout(items)
     else:

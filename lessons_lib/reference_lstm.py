@@ -21,8 +21,14 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def _as_float_array(name: str, value: ArrayLike, ndim: int) -> np.ndarray:
+    from ._validate import check_numeric
+
     arr = np.asarray(value)
     if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+        try:
+            check_numeric(name, arr)  # names the first bad index
+        except TypeError as err:
+            raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}: {err}") from None
         raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}")
     if arr.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D, got shape {arr.shape}")
@@ -77,7 +83,14 @@ def lstm_forward(
     if mask is not None:
         mask = np.asarray(mask)
         if mask.dtype != bool:
-            raise TypeError(f"mask must be a bool array, got dtype {mask.dtype}")
+            from ._validate import index_text
+
+            bad = [i for i, v in np.ndenumerate(mask) if not isinstance(v, (bool, np.bool_))][:1] if mask.dtype.kind == "O" else []
+            where = bad[0] if bad else (0,) * mask.ndim
+            v = mask[where] if mask.size else None
+            v = v.item() if isinstance(v, np.generic) else v
+            first = "" if mask.size == 0 else f" (mask{index_text(where)} = {v!r})"
+            raise TypeError(f"mask must be a bool array, got dtype {mask.dtype}{first}")
         if mask.shape != (batch, steps):
             raise ValueError(f"mask must have shape (batch, time) = {(batch, steps)}, got {mask.shape}")
     h = np.zeros((batch, units)) if h0 is None else _as_float_array("h0", h0, 2).copy()

@@ -18,7 +18,9 @@ What is here:
 - :func:`packed_forward` runs an RNN over a padded batch through packing and
   handles zero-length sequences (clamp the length to 1, then mask).
 - :func:`per_sequence_forward` runs each sequence alone: the ground truth.
-- :func:`masked_mean` is a mask-weighted mean for losses.
+- :func:`masked_mean` is a mask-weighted mean for losses; given the inputs and
+  ``fn=`` it masks them before the op, so NaN or inf in the padding reaches
+  neither the value nor the gradients.
 - :class:`PadCollate` is a ``collate_fn`` that pads and returns lengths;
   :class:`BucketBatchSampler` wraps :func:`lessons_lib.bucket_batches` as a
   ``batch_sampler`` for a ``DataLoader``.
@@ -37,7 +39,7 @@ from numpy.typing import ArrayLike
 from torch import nn
 from torch.nn.utils import rnn as rnn_utils
 
-from ._validate import as_lengths, check_count
+from ._validate import as_bool_mask, as_lengths, check_count, check_numeric, check_real_number
 from .batching import bucket_batches
 
 __all__ = [
@@ -428,37 +430,97 @@ def per_sequence_forward(module: nn.RNNBase, sequences: Sequence[torch.Tensor]):
     return outputs, stacked
 
 
-def masked_mean(values: torch.Tensor, mask: Any) -> torch.Tensor:
-    """Mean of ``values`` over the real steps only (a mask-weighted mean).
+def _as_mask_tensor(mask: Any) -> torch.Tensor:
+    if not isinstance(mask, torch.Tensor):
+        return torch.from_numpy(as_bool_mask("mask", mask).copy())
+    if mask.dtype != torch.bool:
+        if mask.is_floating_point() or mask.is_complex() or not torch.isin(mask, torch.tensor([0, 1], dtype=mask.dtype)).all():
+            raise TypeError(f"mask must be bool (or 0/1 integers), got dtype {mask.dtype}")
+        mask = mask.bool()
+    return mask
 
-    Padding positions are *selected away* (``torch.where``), not multiplied
-    by 0, so NaN or inf in the padding cannot leak into the result.
+
+def _check_loss_input(name: str, value: Any) -> torch.Tensor:
+    value = _check_tensor(name, value, 2)
+    if value.dtype == torch.bool or value.is_complex():
+        raise TypeError(f"{name} must hold real numbers, got a {value.dtype} tensor; cast it with .float()")
+    return value
+
+
+def masked_mean(
+    values: torch.Tensor | tuple[torch.Tensor, ...],
+    mask: Any,
+    *,
+    fn: Any = None,
+    fill: float = 0.0,
+) -> torch.Tensor:
+    """Mean over the real steps only, with NaN or inf in the padding kept out of the value *and* the gradients.
+
+    Padding is *selected away* (``torch.where``), never multiplied by 0. With
+    ``fn``, the padding of each input is replaced by ``fill`` **before** ``fn``
+    runs, then ``fn``'s result is reduced over the real steps. This order is
+    what keeps gradients finite: ``torch.where(mask, fn(x), 0)`` hides a NaN of
+    ``fn(x)`` in the value, but its backward pass still multiplies the zero
+    gradient by ``fn'(x)`` at the padding, and ``0 * nan = nan``.
 
     Args:
-        values: ``(batch, time, ...)`` tensor, e.g. squared errors.
+        values: ``(batch, time, ...)`` tensor, or a tuple of them (the inputs
+            of ``fn``, e.g. ``(pred, target)``). Without ``fn``, ``values`` is
+            averaged as it is (e.g. squared errors you computed yourself:
+            safe for the value, but the gradient of whatever produced a NaN
+            there can still be NaN; pass the inputs and ``fn`` instead).
         mask: ``(batch, time)`` bool (or 0/1) tensor or array, True on real steps.
+        fn: optional elementwise function of the (masked) inputs, e.g.
+            ``lambda p, t: (p - t) ** 2``.
+        fill: the value the padding of each input gets before ``fn`` runs;
+            ``fn(fill, ...)`` must be finite (use 1.0 for ``torch.log``).
 
     Returns:
-        A 0-d tensor: ``sum(values[mask]) / (mask.sum() * prod(values.shape[2:]))``.
+        A 0-d tensor: ``sum(out[mask]) / (mask.sum() * prod(out.shape[2:]))``
+        where ``out`` is ``values`` or ``fn(*masked inputs)``.
 
     Example:
         >>> masked_mean(torch.tensor([[1., 3., 100.]]), torch.tensor([[True, True, False]]))
         tensor(2.)
+        >>> p = torch.tensor([[1., 2., 0.]], requires_grad=True)
+        >>> t = torch.tensor([[0., 0., float("nan")]])  # NaN marks "no target" in the padding
+        >>> loss = masked_mean((p, t), torch.tensor([[True, True, False]]), fn=lambda p, t: (p - t) ** 2)
+        >>> loss.backward(); loss.item(), p.grad.tolist()
+        (2.5, [[1.0, 2.0, 0.0]])
     """
-    values = _check_tensor("values", values, 2)
-    mask = torch.as_tensor(np.asarray(mask) if not isinstance(mask, torch.Tensor) else mask)
-    if mask.dtype != torch.bool:
-        if mask.is_floating_point() or not torch.isin(mask, torch.tensor([0, 1], dtype=mask.dtype)).all():
-            raise TypeError(f"mask must be bool (or 0/1 integers), got dtype {mask.dtype}")
-        mask = mask.bool()
-    if tuple(mask.shape) != tuple(values.shape[:2]):
-        raise ValueError(f"mask must have shape (batch, time) = {tuple(values.shape[:2])}, got {tuple(mask.shape)}")
+    inputs = values if isinstance(values, tuple) else (values,)
+    if not inputs:
+        raise ValueError("values is an empty tuple: give at least one tensor")
+    names = [f"values[{k}]" for k in range(len(inputs))] if isinstance(values, tuple) else ["values"]
+    inputs = tuple(_check_loss_input(n, v) for n, v in zip(names, inputs))
+    mask = _as_mask_tensor(mask)
+    for n, v in zip(names, inputs):
+        if tuple(mask.shape) != tuple(v.shape[:2]):
+            raise ValueError(f"mask must have shape (batch, time) = {tuple(v.shape[:2])}, got {tuple(mask.shape)}")
+    if fn is None and len(inputs) != 1:
+        raise TypeError("values is a tuple: pass fn= to combine them (e.g. fn=lambda p, t: (p - t) ** 2)")
+    if fn is not None and not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    check_real_number("fill", fill)
     count = int(mask.sum())
     if count == 0:
         raise ValueError("mask selects no step: the mean of nothing is undefined")
-    mask = mask.to(values.device).reshape(mask.shape + (1,) * (values.dim() - 2))
-    total = torch.where(mask, values, torch.zeros((), dtype=values.dtype, device=values.device)).sum()
-    per_step = int(np.prod(values.shape[2:], dtype=np.int64))
+
+    def select(v: torch.Tensor, other: float) -> torch.Tensor:
+        keep = mask.to(v.device).reshape(mask.shape + (1,) * (v.dim() - 2))
+        return torch.where(keep, v, torch.full((), other, dtype=v.dtype, device=v.device))
+
+    if fn is None:
+        out = inputs[0]
+    else:
+        out = fn(*(select(v, fill) for v in inputs))  # the padding is replaced before fn runs
+        if not isinstance(out, torch.Tensor):
+            raise TypeError(f"fn must return a torch.Tensor, got {type(out).__name__}")
+        if tuple(out.shape[:2]) != tuple(mask.shape):
+            raise ValueError(f"fn must keep the (batch, time) axes {tuple(mask.shape)}, got {tuple(out.shape)}")
+        out = _check_loss_input("fn(...)", out)
+    total = select(out, 0.0).sum()
+    per_step = int(np.prod(out.shape[2:], dtype=np.int64))
     return total / (count * per_step)
 
 
@@ -481,7 +543,8 @@ class PadCollate:
     """
 
     def __init__(self, *, padding_value: float = 0.0, per_step_targets: bool = False, target_padding_value: float = -100):
-        self.padding_value = padding_value
+        self.padding_value = check_real_number("padding_value", padding_value)
+        check_real_number("target_padding_value", target_padding_value)
         self.per_step_targets = per_step_targets
         self.target_padding_value = target_padding_value
 
@@ -494,10 +557,16 @@ class PadCollate:
             if isinstance(item, (tuple, list)) != pairs or (pairs and len(item) != 2):
                 raise TypeError(f"batch[{i}] must be {'a (sequence, target) pair' if pairs else 'a tensor'} like batch[0]")
             seq = item[0] if pairs else item
+            if not isinstance(seq, torch.Tensor):
+                # torch.as_tensor("ab") fails with a message that names neither the argument nor the item.
+                check_numeric(f"batch[{i}][0]" if pairs else f"batch[{i}]", seq, allow_bool=True)
             seq = _check_tensor(f"batch[{i}]", torch.as_tensor(seq), 1)
             sequences.append(seq)
             if pairs:
-                target = torch.as_tensor(item[1])
+                target = item[1]
+                if not isinstance(target, torch.Tensor):
+                    check_numeric(f"batch[{i}][1]", target, allow_bool=True)
+                target = torch.as_tensor(target)
                 if self.per_step_targets and (target.dim() == 0 or target.shape[0] != seq.shape[0]):
                     raise ValueError(
                         f"batch[{i}]: per-step target has shape {tuple(target.shape)} but the sequence has "

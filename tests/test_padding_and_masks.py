@@ -276,3 +276,130 @@ def test_mask_from_padded_rejects_bad_ndim():
 def test_lengths_must_be_1d():
     with pytest.raises(ValueError, match=r"lengths must be 1-D, got shape \(2, 1\)"):
         ll.sequence_mask([[1], [2]])
+
+
+# ---------------------------------------------------------------- the contract: items that are not numbers
+# Before this was enforced, several of these came back as a str, object or all-True array
+# (e.g. pad_sequences([[1, "a"]]) -> a '<U21' array, mask_from_padded(x, value="0") -> all True).
+# Each now raises TypeError naming the argument and the index.
+
+NOT_NUMBERS = ["a", None, object(), {1: 2}, b"x"]
+
+CONTRACT_CASES = [
+    # (call, words the message must contain)
+    (lambda: ll.pad_sequences([[1, "a"]]), ["sequences[0][1]", "'a'", "str"]),
+    (lambda: ll.pad_sequences([["a", "b"]]), ["sequences[0][0]", "str"]),
+    (lambda: ll.pad_sequences([[1, None]]), ["sequences[0][1]", "None"]),
+    (lambda: ll.pad_sequences([[1, 2], [None]]), ["sequences[1][0]", "None"]),
+    (lambda: ll.pad_sequences([[1, 2], [3, "4"]]), ["sequences[1][1]", "'4'"]),
+    (lambda: ll.pad_sequences([np.array([1, "x"], dtype=object)]), ["sequences[0][1]", "'x'"]),
+    (lambda: ll.pad_sequences([np.array([1, 2], dtype=object)]), ["sequences[0]", "object array"]),
+    (lambda: ll.pad_sequences([[[1.0, "a"]]]), ["sequences[0][0, 1]", "'a'"]),
+    (lambda: ll.pad_sequences([["1", "2"]], dtype=float), ["sequences[0][0]", "'1'", "str"]),
+    (lambda: ll.pad_sequences([None]), ["sequences[0]", "None"]),
+    (lambda: ll.pad_sequences([[1, 2], 3]), ["sequences[1]", "single number"]),
+    (lambda: ll.pad_sequences([[1, 2]], dtype=object), ["dtype", "object"]),
+    (lambda: ll.pad_sequences([[1, 2], [1]], value="x"), ["value", "'x'"]),
+    (lambda: ll.pad_sequences([[1, 2], [1]], value=None), ["value", "None"]),
+    (lambda: ll.pad_sequences([[1, 2], [1]], value=True), ["value", "bool"]),
+    (lambda: ll.pad_sequences([[1, 2], [1]], value=1 + 2j), ["value", "complex"]),
+    (lambda: ll.sequence_mask([2, None]), ["lengths", "None", "index 1"]),
+    (lambda: ll.sequence_mask(["2", "1"]), ["lengths", "'2'", "index 0"]),
+    (lambda: ll.sequence_mask(np.array([2, 1], dtype=object)), ["lengths", "object", "index 0"]),
+    (lambda: ll.sequence_mask([True, False]), ["lengths", "bool", "index 0"]),
+    (lambda: ll.mask_from_padded(np.array([[1, 0]]), value="0"), ["value", "'0'"]),
+    (lambda: ll.mask_from_padded(np.array([[1, 0]]), value=None), ["value", "None"]),
+    (lambda: ll.mask_from_padded(np.array([[1, 0]]), value=True), ["value", "bool"]),
+    (lambda: ll.mask_from_padded(np.array([[1, 0]]), value=1j), ["value", "complex"]),
+    (lambda: ll.mask_from_padded(np.array([["a", "b"]])), ["padded[0, 0]", "'a'"]),
+    (lambda: ll.mask_from_padded([[1, None]]), ["padded[0, 1]", "None"]),
+    (lambda: ll.mask_from_padded(np.array([[1, 0]], dtype=object)), ["padded", "object array"]),
+    (lambda: ll.mask_from_padded(np.array([[True, False]])), ["padded[0, 0]", "bool"]),
+    (lambda: ll.lengths_from_mask([[True, None]]), ["mask must be bool", "mask[0, 1]", "None"]),
+    (lambda: ll.lengths_from_mask(np.array([["a", "b"]])), ["mask must be bool", "mask[0, 0]"]),
+    (lambda: ll.lengths_from_mask(np.array([[1, 2]])), ["mask must be bool", "mask[0, 1] = 2"]),
+    (lambda: ll.unpad_sequences(np.array([["a", "b"]]), [1]), ["padded[0, 0]", "'a'"]),
+    (lambda: ll.unpad_sequences([[1, None]], [1]), ["padded[0, 1]", "None"]),
+    (lambda: ll.unpad_sequences(np.array([[1, 2]], dtype=object), [1]), ["padded", "object array"]),
+    (lambda: ll.unpad_sequences(np.array([[1, 2]]), [None]), ["lengths", "None", "index 0"]),
+]
+
+
+@pytest.mark.parametrize("call,words", CONTRACT_CASES)
+def test_items_that_are_not_numbers_raise_type_error_naming_argument_and_index(call, words):
+    with pytest.raises(TypeError) as info:
+        call()
+    for w in words:
+        assert w in str(info.value), (w, str(info.value))
+
+
+def test_lstm_forward_rejects_items_that_are_not_numbers():
+    w = ll.random_lstm_weights(2, 3)
+    x = np.ones((1, 2, 2))
+    cases = [
+        (dict(x=[[[1.0, None], [1.0, 1.0]]]), ["x[0, 0, 1]", "None"]),
+        (dict(x=np.full((1, 2, 2), "a")), ["x[0, 0, 0]", "'a'"]),
+        (dict(x=np.ones((1, 2, 2), dtype=object)), ["x", "object array"]),
+        (dict(x=np.ones((1, 2, 2), dtype=bool)), ["x", "bool"]),
+        (dict(x=x, h0=np.full((1, 3), "a")), ["h0[0, 0]", "'a'"]),
+        (dict(x=x, mask=np.array([[True, None]])), ["mask must be a bool array", "mask[0, 1]", "None"]),
+        (dict(x=x, mask=np.array([[1, 0]])), ["mask must be a bool array", "mask[0, 0] = 1"]),
+    ]
+    for kwargs, words in cases:
+        with pytest.raises(TypeError) as info:
+            ll.lstm_forward(**{**w, **kwargs})
+        for word in words:
+            assert word in str(info.value), (word, str(info.value))
+    with pytest.raises(TypeError, match=r"kernel\[0, 0\]"):
+        ll.lstm_forward(x, w["kernel"] > 0, w["recurrent_kernel"], w["bias"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seqs=st.lists(st.lists(st.integers(-5, 50), min_size=1, max_size=6), min_size=1, max_size=5),
+    where=st.tuples(st.integers(0, 10), st.integers(0, 10)),
+    junk=st.sampled_from(NOT_NUMBERS),
+)
+def test_pad_sequences_names_the_exact_place_of_any_junk_item(seqs, where, junk):
+    i = where[0] % len(seqs)
+    j = where[1] % len(seqs[i])
+    bad = [list(s) for s in seqs]
+    bad[i][j] = junk
+    before = [list(s) for s in bad]
+    with pytest.raises(TypeError, match=rf"sequences\[{i}\]\[{j}\]"):
+        ll.pad_sequences(bad)
+    assert bad == before  # nothing changed in place
+
+
+@settings(max_examples=40, deadline=None)
+@given(lengths=st.lists(st.integers(0, 9), min_size=1, max_size=6), k=st.integers(0, 10),
+       junk=st.sampled_from(NOT_NUMBERS + [1.5, True]))
+def test_length_helpers_name_the_index_of_any_junk_length(lengths, k, junk):
+    k %= len(lengths)
+    bad = list(lengths)
+    bad[k] = junk
+    with pytest.raises(TypeError, match="lengths must hold integers") as info:
+        ll.sequence_mask(bad, 10)
+    assert f"index {k}" in str(info.value)
+    with pytest.raises(TypeError, match="lengths must hold integers"):
+        ll.unpad_sequences(np.zeros((len(bad), 10)), bad)
+
+
+@settings(max_examples=40, deadline=None)
+@given(value=st.one_of(st.text(max_size=3), st.none(), st.booleans(), st.complex_numbers(allow_nan=False).filter(lambda z: z.imag != 0)))
+def test_non_numeric_padding_and_mask_values_are_rejected(value):
+    with pytest.raises(TypeError, match="value"):
+        ll.pad_sequences([[1, 2], [3]], value=value)
+    with pytest.raises(TypeError, match="value"):
+        ll.mask_from_padded(np.array([[1, 0]]), value=value)
+
+
+def test_numbers_of_every_kind_still_work():
+    assert ll.pad_sequences([np.array([1, 2], np.uint8), np.array([3], np.uint8)]).dtype == np.uint8
+    assert ll.pad_sequences([[1.5], []], value=np.float32(-1)).tolist() == [[1.5], [-1.0]]
+    assert ll.pad_sequences([[True, False], [True]]).tolist() == [[True, False], [True, False]]  # flags pad with 0 = False
+    np.testing.assert_array_equal(ll.mask_from_padded(np.array([[1.0, np.nan]]), value=np.nan), [[True, False]])
+    assert ll.mask_from_padded(np.array([[3, 0]]), value=np.int64(3)).tolist() == [[False, True]]
+    assert ll.sequence_mask(np.array([2, 1], np.uint16)).sum() == 3
+    assert ll.lengths_from_mask(np.array([[1, 0]], np.int8)).tolist() == [1]
+    assert [a.tolist() for a in ll.unpad_sequences(np.array([[True, False]]), [1])] == [[True]]

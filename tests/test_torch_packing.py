@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import lessons_lib as ll
 
@@ -444,3 +446,98 @@ def test_exercise_3(capsys):
         capsys.readouterr()
         assert bool(check.exercise_3(wrong, pred, target, lengths)) is False
         assert hint in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- the contract: items that are not numbers
+@pytest.mark.parametrize(
+    "call,words",
+    [
+        (lambda: tp.lengths_tensor([3, None]), ["lengths", "None", "index 1"]),
+        (lambda: tp.lengths_tensor(["3"]), ["lengths", "'3'", "index 0"]),
+        (lambda: tp.lengths_tensor(np.array([3, 1], dtype=object)), ["lengths", "object", "index 0"]),
+        (lambda: tp.lengths_tensor([True, False]), ["lengths", "bool", "index 0"]),
+        (lambda: tp.packed_layout([2, "1"]), ["lengths", "index"]),
+        (lambda: tp.packed_forward(nn.LSTM(2, 3, batch_first=True), torch.ones(2, 2, 2), [2, None]), ["lengths", "None", "index 1"]),
+        (lambda: tp.last_valid_step(torch.ones(2, 3, 4), [1, None]), ["lengths", "None", "index 1"]),
+        (lambda: tp.BucketBatchSampler([1, None, 2], 2), ["lengths", "None", "index 1"]),
+        (lambda: tp.packing_summary([2, None]), ["lengths", "None", "index 1"]),
+        (lambda: tp.per_sequence_forward(nn.LSTM(2, 3), ["ab"]), ["sequences[0]", "torch.Tensor"]),
+        (lambda: tp.PadCollate()(["ab"]), ["batch[0]", "'ab'", "str"]),
+        (lambda: tp.PadCollate()([torch.ones(2), [1.0, None]]), ["batch[1]"]),
+        (lambda: tp.PadCollate()([(torch.ones(2), "cat")]), ["batch[0][1]", "'cat'"]),
+        (lambda: tp.PadCollate(padding_value="x"), ["padding_value", "'x'"]),
+        (lambda: tp.PadCollate(padding_value=None), ["padding_value", "None"]),
+        (lambda: tp.PadCollate(target_padding_value=True), ["target_padding_value", "bool"]),
+        (lambda: tp.masked_mean(torch.ones(1, 2), np.array([["a", "b"]])), ["mask must be bool", "mask[0, 0]"]),
+        (lambda: tp.masked_mean(torch.ones(1, 2), [[True, None]]), ["mask must be bool", "mask[0, 1]", "None"]),
+        (lambda: tp.masked_mean(torch.ones(1, 2, dtype=torch.bool), [[True, False]]), ["values", "bool"]),
+        (lambda: tp.masked_mean(torch.ones(1, 2), [[True, False]], fill="0", fn=torch.exp), ["fill", "'0'"]),
+    ],
+)
+def test_torch_helpers_reject_items_that_are_not_numbers(call, words):
+    with pytest.raises(TypeError) as info:
+        call()
+    for w in words:
+        assert w in str(info.value), (w, str(info.value))
+
+
+# ---------------------------------------------------------------- masked_mean: safe for gradients too
+def _nan_padded_regression():
+    """pred from a Linear layer; targets padded with NaN (a common 'no target here' marker)."""
+    torch.manual_seed(0)
+    layer = nn.Linear(2, 1)
+    x = torch.randn(3, 4, 2)
+    lengths = [4, 1, 3]
+    mask = torch.from_numpy(ll.sequence_mask(lengths))
+    target = torch.where(mask, torch.randn(3, 4), torch.tensor(float("nan")))
+    return layer, x, mask, target
+
+
+def test_masked_mean_of_a_precomputed_loss_leaks_nan_into_gradients():
+    layer, x, mask, target = _nan_padded_regression()
+    loss = tp.masked_mean((layer(x)[..., 0] - target) ** 2, mask)  # the op ran on the padding first
+    assert torch.isfinite(loss)  # the value is fine ...
+    loss.backward()
+    assert torch.isnan(layer.weight.grad).all()  # ... the gradient is not: 0 * nan = nan
+
+
+def test_masked_mean_with_fn_keeps_nan_out_of_value_and_gradients():
+    layer, x, mask, target = _nan_padded_regression()
+    pred = layer(x)[..., 0]
+    loss = tp.masked_mean((pred, target), mask, fn=lambda p, t: (p - t) ** 2)
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(layer.weight.grad).all() and torch.isfinite(layer.bias.grad).all()
+    # and it is the same loss (and gradient) as the mean over the real steps only
+    layer2, *_ = _nan_padded_regression()
+    pred2 = layer2(x)[..., 0]
+    truth = ((pred2[mask] - target[mask]) ** 2).mean()
+    truth.backward()
+    assert loss.item() == pytest.approx(truth.item(), abs=1e-6)
+    torch.testing.assert_close(layer.weight.grad, layer2.weight.grad)
+
+
+def test_masked_mean_fill_keeps_log_finite_and_checks_fn_shape():
+    v = torch.tensor([[1.0, float("inf"), 0.0]], requires_grad=True)
+    mask = torch.tensor([[True, False, False]])
+    loss = tp.masked_mean(v, mask, fn=torch.log, fill=1.0)
+    loss.backward()
+    assert loss.item() == 0.0 and v.grad.tolist() == [[1.0, 0.0, 0.0]]
+    with pytest.raises(ValueError, match=r"fn must keep the \(batch, time\) axes"):
+        tp.masked_mean(torch.ones(2, 3), torch.ones(2, 3, dtype=torch.bool), fn=lambda a: a.sum(1))
+    with pytest.raises(TypeError, match="pass fn="):
+        tp.masked_mean((torch.ones(2, 3), torch.ones(2, 3)), torch.ones(2, 3, dtype=torch.bool))
+    with pytest.raises(TypeError, match="fn must be callable"):
+        tp.masked_mean(torch.ones(2, 3), torch.ones(2, 3, dtype=torch.bool), fn=3)
+
+
+@settings(max_examples=30, deadline=None)
+@given(lengths=st.lists(st.integers(1, 5), min_size=1, max_size=4), poison=st.sampled_from([float("nan"), float("inf"), -float("inf")]))
+def test_masked_mean_gradient_is_finite_whatever_sits_in_the_padding(lengths, poison):
+    mask = torch.from_numpy(ll.sequence_mask(lengths, 5))
+    gen = torch.Generator().manual_seed(len(lengths))
+    pred = torch.randn(len(lengths), 5, generator=gen).masked_fill(~mask, poison).requires_grad_(True)
+    target = torch.randn(len(lengths), 5, generator=gen).masked_fill(~mask, poison)
+    loss = tp.masked_mean((pred, target), mask, fn=lambda p, t: (p - t) ** 2)
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(pred.grad).all()
+    assert float(pred.grad[~mask].abs().sum()) == 0.0

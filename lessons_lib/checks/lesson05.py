@@ -167,7 +167,8 @@ def exercise_3(answer: Any) -> bool:
     if not wrongly_in and not missing:
         return _correct(
             "only the outputs at real steps of a post-padded batch survive; the padding comes after them. "
-            "Every final state, and every output under pre-padding, is wrong."
+            "Every final state, and every output under pre-padding, is wrong (for weights with a non-zero "
+            "cell-candidate bias, as after training; a fresh Keras LSTM is exact under pre-padding by coincidence)."
         )
     parts = []
     for item in wrongly_in:
