@@ -7,6 +7,7 @@ on junk answers or a model that fails to run.
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import warnings
 
@@ -107,7 +108,7 @@ def exercise_2(model) -> bool:
     if model is None:
         return _fail("pass your fixed model, e.g. exercise_2(build_model())")
     if isinstance(model, type) or not isinstance(model, keras.Layer):
-        if callable(model) and not isinstance(model, type):
+        if inspect.isfunction(model) or inspect.ismethod(model):
             return _fail("pass the model itself, not the function that builds it: exercise_2(build_model())")
         return _fail(f"expected a Keras model, got {type(model).__name__}")
     recurrent = [layer for layer in _layers_of(model) if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional))]
