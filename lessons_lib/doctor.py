@@ -18,6 +18,11 @@ a mask instead of lengths, a dict) fits in a small callable, for example
 ``lambda padded, lengths, padding: model([padded, sequence_mask(lengths,
 padded.shape[1], padding=padding)])``.
 
+On the TensorFlow backend a Keras model runs inside one ``tf.function`` with
+a shape-free input signature (about ten times faster than eager calls here;
+``bench/bench_doctor.py``), or eagerly if it cannot be traced. Warnings the
+model emits are recorded in ``report.warnings``, not shown.
+
 Floats are passed as float32 and integers (token ids) as int64. Keras models
 and torch modules run in inference mode (no dropout), and neither the model
 nor the sequences are changed: a torch module's training flags are put back

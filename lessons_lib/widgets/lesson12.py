@@ -10,7 +10,7 @@ Controls (each ``description`` is unique):
 children[3] is an ``ipywidgets.HTML`` holding one plain-text line, exactly
 :func:`result_text` of the control values, for example::
 
-    Result: torch_crop, pre, extra 5: NOT invariant, 8 of 8 sequences differ, largest 0.412 (sequence 2, length 8)
+    Result: torch_crop, pre, extra 5: NOT invariant, 8 of 8 sequences differ, largest 0.511 (sequence 5, length 3)
 
 children[4] shows one bar per sequence: its difference from the unpadded
 result, on a log scale from 1e-7 to 1 (decoration only). The numbers come
