@@ -53,6 +53,13 @@ SPECS = {
          Control("unmasked model", "dropdown", "unmasked")],
         [Move("extra padding", by=5), Move("unmasked model"), Move("utterance", by=1)],
     ),
+    "12_test_your_own_model.ipynb": (
+        "lesson12",
+        ("tensorflow", "torch"),
+        [Control("model", "dropdown", "model"), Control("padding", "toggle", "padding"),
+         Control("extra padding", "slider", "extra_padding")],
+        [Move("extra padding", by=2), Move("padding"), Move("model", to="torch_crop"), Move("extra padding", by=3)],
+    ),
 }
 
 PLAYGROUND_CONTROLS = [
