@@ -10,7 +10,8 @@ runs it, except that one cell is put first:
 ``TimeDistributed`` as Keras 3.16 does. Outputs are expected to differ (Keras
 warns on stderr, and some printed numbers are regime-dependent); an error is
 not, except in cells tagged ``raises-exception``. Nothing is written back.
-tests/test_keras_regimes.py runs the same check.
+tests/test_notebooks_keras316.py runs the same check on every Keras notebook;
+tests/test_keras_regimes.py checks the robust recipes under both regimes.
 """
 
 from __future__ import annotations
