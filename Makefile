@@ -13,7 +13,7 @@ export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export JUPYTER_PLATFORM_DIRS := 1
 
-.PHONY: help venv lab playground test test-unit test-notebooks notebooks bench clean
+.PHONY: help venv lab lab-setup playground test test-unit test-notebooks notebooks bench clean
 
 help:
 	@echo "make lab        set up .venv (first time) and open the lessons in JupyterLab"
@@ -39,8 +39,15 @@ venv: $(STAMP)
 
 # Jupyter refuses to run as root unless told; containers and cloud shells often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
-lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=. $(ROOT_FLAG) notebooks/00_start_here.ipynb
+# Settings live in tools/jupyter/ (the browser tests start Lab from the same files): 127.0.0.1
+# only, token kept, opens 00_start_here, offline, no news prompt, egg-info hidden. The course's
+# own notebooks are marked trusted (trust database in the venv, the folder the config names),
+# so their stored widgets render as widgets, not as "VBox(children=..." text.
+lab-setup: $(STAMP)
+	JUPYTER_DATA_DIR=$(abspath $(VENV))/share/jupyter $(BIN)/jupyter trust notebooks/*.ipynb
+
+lab: lab-setup
+	$(BIN)/jupyter lab --config=tools/jupyter/jupyter_lab_config.py $(ROOT_FLAG)
 
 # The playground app: notebooks/09_playground.ipynb as a widgets-only Voila page, on localhost only,
 # offline. Voila drops the cell tagged voila-hide (the notebook's own code check).

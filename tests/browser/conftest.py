@@ -89,6 +89,17 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=10)
 
 
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say at the end of the run, visibly, why the browser tests were skipped and how to fix it."""
+    reason = _missing_reason()
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "tests/browser/" in r.nodeid]
+    if reason and skipped:
+        terminalreporter.section("browser tests skipped", sep="=", yellow=True, bold=True)
+        terminalreporter.line(f"{len(skipped)} browser tests were skipped: {reason}.", yellow=True)
+        terminalreporter.line("To run them: sudo apt-get install chromium   (Debian/Ubuntu), then make test", yellow=True)
+        terminalreporter.line("(the tests use /usr/bin/chromium; no browser is ever downloaded).", yellow=True)
+
+
 @pytest.fixture(scope="session")
 def browser_requirements():
     """Skip (with the reason) when Chromium or playwright is missing."""
