@@ -13,7 +13,7 @@ export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export JUPYTER_PLATFORM_DIRS := 1
 
-.PHONY: help venv lab lab-setup playground test test-unit test-notebooks notebooks bench clean
+.PHONY: help venv lab lab-setup playground-flags playground test test-unit test-notebooks notebooks bench clean
 
 help:
 	@echo "make lab        set up .venv (first time) and open the lessons in JupyterLab"
@@ -49,12 +49,29 @@ lab-setup: $(STAMP)
 lab: lab-setup
 	$(BIN)/jupyter lab --config=tools/jupyter/jupyter_lab_config.py $(ROOT_FLAG)
 
-# The playground app: notebooks/09_playground.ipynb as a widgets-only Voila page, on localhost only,
-# offline. Voila drops the cell tagged voila-hide (the notebook's own code check).
+# The playground app: notebooks/09_playground.ipynb as a widgets-only Voila page for a room,
+# on localhost only, fully offline. Voila drops the cell tagged voila-hide (the notebook's own
+# code check); the "offline" template (tools/jupyter/voila/) drops Voila's Font Awesome CDN links;
+# the federated extensions the app does not use are not loaded (no @jupyter-notebook/lab-extension
+# #RUNTIME-012 error; the widgets manager stays: Voila needs it); links to other lessons become text with their path (they would answer 403).
+# A kernel is shut down when its page closes (Voila's own beforeunload beacon), and a kernel
+# with no page connected is culled after PLAYGROUND_CULL_S idle seconds (a tab that crashed).
 PLAYGROUND_PORT ?= 8866
+PLAYGROUND_CULL_S ?= 60
+PLAYGROUND_FLAGS := --Voila.ip=127.0.0.1 --TagRemovePreprocessor.remove_cell_tags=voila-hide \
+	--template=offline --VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension \
+	--VoilaConfiguration.extension_denylist=@voila-dashboards/jupyterlab-preview \
+	--VoilaConfiguration.extension_denylist=jupyterlab_pygments \
+	--VoilaExporter.preprocessors=lessons_lib.classroom.LessonLinksAsText \
+	--MappingKernelManager.cull_idle_timeout=$(PLAYGROUND_CULL_S) \
+	--MappingKernelManager.cull_interval=10 --MappingKernelManager.cull_connected=False
 playground: $(STAMP)
-	$(BIN)/voila notebooks/09_playground.ipynb --Voila.ip=127.0.0.1 --port=$(PLAYGROUND_PORT) \
-		--TagRemovePreprocessor.remove_cell_tags=voila-hide
+	JUPYTER_PATH=$(abspath tools/jupyter) $(BIN)/voila notebooks/09_playground.ipynb \
+		--port=$(PLAYGROUND_PORT) $(PLAYGROUND_FLAGS)
+
+# What the browser tests start (same flags, their own port and copy of the notebook).
+playground-flags:
+	@echo $(PLAYGROUND_FLAGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL) --doctest-modules lessons_lib tests notebooks
