@@ -13,13 +13,14 @@ export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export JUPYTER_PLATFORM_DIRS := 1
 
-.PHONY: help venv lab lab-setup playground-flags playground test test-unit test-notebooks notebooks bench clean
+.PHONY: help venv lab lab-setup playground-flags student playground test test-unit test-notebooks notebooks bench clean
 
 help:
 	@echo "make lab        set up .venv (first time) and open the lessons in JupyterLab"
 	@echo "make test       set up .venv (first time) and run every test (unit, strict nbval, hygiene)"
 	@echo "make notebooks  re-execute the notebooks and store fresh outputs (NB=notebooks/01_x.ipynb for one)"
 	@echo "make bench      run the benchmarks and rewrite bench/RESULTS.md"
+	@echo "make student    write the student edition (no solutions, no outputs) to student/"
 	@echo "make playground serve the widget playground app (Voila) on http://127.0.0.1:8866"
 
 # .venv is rebuilt from scratch whenever requirements.txt changes (pyproject.toml holds only
@@ -72,6 +73,10 @@ playground: $(STAMP)
 # What the browser tests start (same flags, their own port and copy of the notebook).
 playground-flags:
 	@echo $(PLAYGROUND_FLAGS)
+
+# The student edition (no solution cells, no outputs) in student/ (git-ignored); see README.
+student: $(STAMP)
+	$(BIN)/python tools/make_student.py student
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL) --doctest-modules lessons_lib tests notebooks
