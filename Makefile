@@ -55,11 +55,13 @@ lab: lab-setup
 # code check); the "offline" template (tools/jupyter/voila/) drops Voila's Font Awesome CDN links;
 # the federated extensions the app does not use are not loaded (no @jupyter-notebook/lab-extension
 # #RUNTIME-012 error; the widgets manager stays: Voila needs it); links to other lessons become text with their path (they would answer 403).
-# A kernel is shut down when its page closes (Voila's own beforeunload beacon), and a kernel
+# A kernel is shut down when its page closes (Voila's own beforeunload beacon, which needs the
+# _xsrf cookie that tools/jupyter/voila_config/voila.py makes the page set), and a kernel
 # with no page connected is culled after PLAYGROUND_CULL_S idle seconds (a tab that crashed).
 PLAYGROUND_PORT ?= 8866
 PLAYGROUND_CULL_S ?= 60
 PLAYGROUND_FLAGS := --Voila.ip=127.0.0.1 --TagRemovePreprocessor.remove_cell_tags=voila-hide \
+	--Voila.config_file_paths=$(abspath tools/jupyter/voila_config) \
 	--template=offline --VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension \
 	--VoilaConfiguration.extension_denylist=@voila-dashboards/jupyterlab-preview \
 	--VoilaConfiguration.extension_denylist=jupyterlab_pygments \

@@ -39,3 +39,22 @@ class LessonLinksAsText(Preprocessor):
         if cell.cell_type == "markdown":
             cell.source = lesson_links_as_text(cell.source)
         return cell, resources
+
+
+def set_xsrf_cookie(req, notebook=None, cwd=None):
+    """Voila ``prelaunch_hook``: make the page response set the ``_xsrf`` cookie.
+
+    Voila's tab-close beacon (``POST /voila/api/shutdown/<kernel>``) sends that cookie's value;
+    without it the server refuses the shutdown and the kernel outlives its tab. Reading
+    tornado's ``RequestHandler.xsrf_token`` sets the cookie. Returns None (the notebook is
+    not changed).
+
+    >>> class Handler:
+    ...     xsrf_token = b"2|abc"
+    >>> set_xsrf_cookie(Handler()) is None
+    True
+    """
+    token = getattr(req, "xsrf_token", None)
+    if token is None:
+        raise TypeError(f"req must be a tornado RequestHandler, got {type(req).__name__}")
+    return None
