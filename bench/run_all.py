@@ -8,8 +8,9 @@ Usage: python bench/run_all.py [--quick] [--only ops,waste,compute,tfdata] [--ou
 writes the raw numbers to bench/results/results.json and the padding plot to
 bench/results/padding_waste.png. Every run that is not ``--quick`` (full or
 ``--only``) writes each experiment's raw numbers to bench/results/NAME.json,
-which is what lessons read. A full run takes about 2 to 4 minutes on
-2 cores.
+which is what lessons read (07 and 08 read results/compute.json, so
+refresh them after re-running compute). A full run takes about 4 to 6
+minutes on a quiet 2-core machine.
 """
 
 from __future__ import annotations
