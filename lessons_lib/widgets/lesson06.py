@@ -29,9 +29,14 @@ import numpy as np
 
 from ..datasets import RaggedSplit, prepare_japanese_vowels
 
-__all__ = ["MAX_EXTRA_PADDING", "default_models", "make_widget", "probabilities", "result_text"]
+__all__ = ["INITIAL", "MAX_EXTRA_PADDING", "default_models", "make_widget", "probabilities", "result_text"]
 
 MAX_EXTRA_PADDING = 60
+
+#: The value each control is created with, in the order of the widget's children
+#: (utterance, extra padding, unmasked model). The lesson's driving cell puts the
+#: controls back to these, so that the stored widget state is the creation state.
+INITIAL = {"utterance": 0, "extra_padding": 0, "unmasked": "post"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -126,12 +131,12 @@ def make_widget(models: dict | None = None, test: RaggedSplit | None = None) -> 
         models, test = default_models()
     style = {"description_width": "initial"}
     utterance = widgets.IntSlider(
-        value=0, min=0, max=len(test.labels) - 1, description="utterance", continuous_update=False, style=style
+        value=INITIAL["utterance"], min=0, max=len(test.labels) - 1, description="utterance", continuous_update=False, style=style
     )
     extra = widgets.IntSlider(
-        value=0, min=0, max=MAX_EXTRA_PADDING, description="extra padding", continuous_update=False, style=style
+        value=INITIAL["extra_padding"], min=0, max=MAX_EXTRA_PADDING, description="extra padding", continuous_update=False, style=style
     )
-    which = widgets.Dropdown(options=["pre", "post"], value="post", description="unmasked model", style=style)
+    which = widgets.Dropdown(options=["pre", "post"], value=INITIAL["unmasked"], description="unmasked model", style=style)
     line = widgets.HTML()
     table = widgets.HTML()
 
