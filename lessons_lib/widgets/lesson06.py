@@ -10,9 +10,10 @@ Controls (each ``description`` is unique):
 The widget shows one plain-text line in an ``ipywidgets.HTML`` (children[3]),
 exactly :func:`result_text` for the current control values, for example::
 
-    Result: utterance 0 (speaker 1, 19 steps + 0 zeros) | packed: speaker 1, p(true) 1.000 | unmasked post: speaker 1, p(true) 0.998
+    Result: utterance 0 (speaker 1, 19 steps + 0 zeros) | packed: speaker 1, p(true) 0.998 | unmasked post: speaker 1, p(true) 0.992
 
 children[4] is an HTML table of all nine probabilities (decoration only).
+The controls start at :data:`INITIAL`.
 The models are the torch classifiers of lesson 06: ``"packed"`` (lengths
 given, so padding is skipped) and the unmasked ``"pre"`` and ``"post"`` ones.
 :func:`default_models` retrains them with ``training.RECIPE`` (a few seconds,
