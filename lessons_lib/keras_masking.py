@@ -336,7 +336,8 @@ def cudnn_mask_ok(mask: ArrayLike) -> dict[str, bool]:
     lengths = arr.sum(axis=1)
     right_padded = bool((arr == sequence_mask(lengths, arr.shape[1], padding="post")).all())
     no_empty_row = bool((lengths > 0).all())
-    return {"right_padded": right_padded, "no_empty_row": no_empty_row, "ok": right_padded and no_empty_row}
+    ok = right_padded and no_empty_row
+    return {"right_padded": right_padded, "no_empty_row": no_empty_row, "ok": ok}
 
 
 def masked_mean(values: ArrayLike, mask: ArrayLike) -> float:
