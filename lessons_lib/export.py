@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from torch.export._patches import register_lstm_while_loop_decomposition
 from torch.nn.utils.rnn import pack_padded_sequence
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "PaddedBiLSTM",
     "copy_packed_weights",
     "load_bench_results",
+    "lstm_while_loop_export",
     "post_padded_batch",
     "quiet",
     "reverse_within_lengths",
@@ -93,6 +95,18 @@ def copy_packed_weights(packed: PackedBiLSTM, padded: PaddedBiLSTM) -> PaddedBiL
             getattr(target, name.removesuffix("_reverse")).copy_(param)
         padded.head.load_state_dict(packed.head.state_dict())
     return padded
+
+
+@contextlib.contextmanager
+def lstm_while_loop_export() -> Iterator[None]:
+    """torch 2.13's while_loop LSTM decomposition, made to work in a process that already ran an LSTM."""
+    lstm_op = torch.ops.aten.lstm.input
+    lstm_op._dispatch_cache.clear()  # the patch edits py_kernels but leaves this cache stale (torch 2.13)
+    try:
+        with register_lstm_while_loop_decomposition():
+            yield
+    finally:
+        lstm_op._dispatch_cache.clear()
 
 
 # --- support code ------------------------------------------------------------------------------

@@ -116,8 +116,6 @@ def test_exercise_3_right_and_wrong_sets(capsys):
 
 def test_exercise_3_truth_is_what_torch_does():
     """Re-measure the hard-coded answer: export each candidate with dynamic dims and serve another batch."""
-    from torch.export._patches import register_lstm_while_loop_decomposition
-
     torch.manual_seed(0)
     packed = ex.PackedBiLSTM(3, 4, 2).eval()
     padded = ex.copy_packed_weights(packed, ex.PaddedBiLSTM(3, 4, 2)).eval()
@@ -130,7 +128,7 @@ def test_exercise_3_truth_is_what_torch_does():
         model = cls(3, 4, 2).eval()
         model.load_state_dict(padded.state_dict())
         try:
-            with ex.quiet(), register_lstm_while_loop_decomposition():
+            with ex.quiet(), ex.lstm_while_loop_export():
                 program = torch.export.export(model, (x_a, lengths_a), dynamic_shapes=dynamic_shapes)
         except Exception:
             measured[name] = "export fails"

@@ -16,7 +16,7 @@ import torch
 from lessons_lib import export as ex
 
 NOTEBOOK = pathlib.Path(__file__).resolve().parents[1] / "notebooks" / "11_compile_and_export.ipynb"
-TAUGHT = ("PackedBiLSTM", "reverse_within_lengths", "PaddedBiLSTM", "copy_packed_weights")
+TAUGHT = ("PackedBiLSTM", "reverse_within_lengths", "PaddedBiLSTM", "copy_packed_weights", "lstm_while_loop_export")
 
 
 def _notebook_definitions() -> dict[str, str]:
@@ -28,10 +28,11 @@ def _notebook_definitions() -> dict[str, str]:
         source = "".join(cell["source"])
         if source.lstrip().startswith("%"):
             continue
-        tree = ast.parse(source)
-        for node in tree.body:
+        lines = source.splitlines()
+        for node in ast.parse(source).body:
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-                found[node.name] = ast.get_source_segment(source, node)
+                start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                found[node.name] = "\n".join(lines[start - 1 : node.end_lineno])
     return found
 
 
@@ -190,3 +191,57 @@ def test_load_bench_results_rejects_bad_names(bad):
 def test_load_bench_results_missing_file_says_how_to_make_it():
     with pytest.raises(FileNotFoundError, match="--only nosuchbench"):
         ex.load_bench_results("nosuchbench")
+
+
+_PATCH_SCRIPT = """
+import torch
+from torch.export._patches import register_lstm_while_loop_decomposition
+from lessons_lib import export as ex
+
+torch.manual_seed(0)
+packed = ex.PackedBiLSTM(3, 4, 2).eval()
+padded = ex.copy_packed_weights(packed, ex.PaddedBiLSTM(3, 4, 2)).eval()
+x, lengths = ex.post_padded_batch([6, 3, 5, 2], 3, seed=0)
+x_b, lengths_b = ex.post_padded_batch([9, 1, 4], 3, seed=1)
+batch, time = torch.export.Dim("batch"), torch.export.Dim("time")
+shapes = {"x": {0: batch, 1: time}, "lengths": {0: batch}}
+
+
+def export(patch):
+    try:
+        with ex.quiet(), patch():
+            program = torch.export.export(padded, (x, lengths), dynamic_shapes=shapes)
+    except Exception as exc:
+        return type(exc).__name__
+    with torch.no_grad():
+        return "ok" if torch.allclose(program.module()(x_b, lengths_b), packed(x_b, lengths_b), atol=1e-5) else "wrong"
+
+
+import contextlib
+import sys
+
+patches = {"patch": register_lstm_while_loop_decomposition, "none": contextlib.nullcontext,
+           "cleared": ex.lstm_while_loop_export}
+print(" ".join(export(patches[name]) for name in sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("sequence", "expected"),
+    [
+        # a fresh process: the patch works, and the cache then keeps the while_loop kernel
+        (["patch", "none"], ["ok", "ok"]),
+        # the unrolling decomposition cached first: the patch has no effect until the cache is cleared
+        (["none", "patch", "cleared"], ["UserError", "UserError", "ok"]),
+    ],
+)
+def test_while_loop_patch_needs_a_fresh_dispatch_cache(sequence, expected):
+    """The lesson's claim about torch 2.13's patch, measured in fresh processes."""
+    import os
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", _PATCH_SCRIPT, *sequence], capture_output=True, text=True,
+                         timeout=300, env={k: v for k, v in os.environ.items() if k != "TORCH_LOGS"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == expected, run.stdout

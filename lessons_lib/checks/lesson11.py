@@ -167,7 +167,7 @@ class PythonLoop(ex.PaddedBiLSTM):
 EXPORT_CANDIDATES = {"gather_with_index": GatherWithIndex, "last_column": LastColumn, "python_loop": PythonLoop}
 
 # Measured on torch 2.13 (tests/test_checks_lesson11.py re-measures it): exported with a dynamic
-# batch and time under register_lstm_while_loop_decomposition, then run on a batch of another size.
+# batch and time under export.lstm_while_loop_export(), then run on a batch of another size.
 _TRUTH = {
     "gather_with_index": "exports, right numbers",
     "last_column": "exports, wrong numbers",
