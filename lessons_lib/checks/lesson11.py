@@ -176,8 +176,8 @@ _TRUTH = {
 _HINTS = {
     "last_column": "last_column exports fine, but out[:, -1] is the last padded step: the numbers are wrong "
                    "for every row shorter than the longest.",
-    "python_loop": "python_loop calls lengths.tolist(): the values become Python ints, export specializes the "
-                   "batch and time to the example's, and fails with 'Constraints violated'.",
+    "python_loop": "python_loop calls lengths.tolist(): the values become Python ints, so export specializes "
+                   "the batch to the example's and fails with 'Constraints violated'.",
     "gather_with_index": "gather_with_index is the same read as out[rows, lengths - 1], written with Tensor.gather: "
                          "tensor ops only, so it exports and gives the packed model's numbers.",
 }
