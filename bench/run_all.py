@@ -1,6 +1,6 @@
 """Run every benchmark and rewrite bench/RESULTS.md (``make bench``).
 
-Usage: python bench/run_all.py [--quick] [--only ops,waste,compute,tfdata,doctor] [--output PATH]
+Usage: python bench/run_all.py [--quick] [--only ops,waste,compute,tfdata,doctor,compile] [--output PATH]
 
 ``--quick`` uses small sizes (a smoke test of the scripts); quick and partial
 (``--only``) runs print their tables and write a file only when given
@@ -25,7 +25,7 @@ import time
 import _common
 
 HERE = pathlib.Path(__file__).resolve().parent
-EXPERIMENTS = ("ops", "waste", "compute", "tfdata", "doctor")
+EXPERIMENTS = ("ops", "waste", "compute", "tfdata", "doctor", "compile")
 
 
 def main(argv: list[str] | None = None) -> int:
