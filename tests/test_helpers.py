@@ -68,11 +68,57 @@ def test_numeric_gradient_matches_analytic_and_keeps_input():
 
 def test_lesson01_checkers(capsys):
     assert not lesson01.exercise_1(None)
-    assert not lesson01.exercise_1(ll.sequence_mask([2, 4, 1], 5))  # post instead of pre
-    assert "differs at index (0, 0)" in capsys.readouterr().out
+    capsys.readouterr()
     assert lesson01.exercise_1(ll.sequence_mask([2, 4, 1], 5, padding="pre"))
-    assert not lesson01.exercise_2([3, 1, 5, 0.0])
     assert lesson01.exercise_2(np.array([3, 1, 5, 0]))
+    assert capsys.readouterr().out == "Correct: mask is right.\nCorrect: lengths is right.\n"
+    assert not lesson01.exercise_2([3, 1, 5, 0.0])
+    assert "integers" in capsys.readouterr().out
+
+
+def _feedback(check, answer, capsys) -> str:
+    capsys.readouterr()
+    assert not check(answer)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet: ") and out.count("\n") == 1
+    return out
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (ll.sequence_mask([2, 4, 1], 5), "POST-padding mask"),  # the wrong side
+        (ll.sequence_mask([2, 4, 1], 5).astype(int), "POST-padding mask"),
+        (~ll.sequence_mask([2, 4, 1], 5, padding="pre"), "True marks the padding"),
+        (np.arange(5) > (5 - np.array([2, 4, 1]))[:, None], "one True step too few"),
+        (ll.sequence_mask([2, 4, 1], 5, padding="pre").astype(int), "the values are right"),
+        (ll.sequence_mask([2, 4, 1], 5, padding="pre").T, "one ROW per sequence"),
+        (np.eye(3, 5, dtype=bool), "differs at index (0, 0): got True, expected False"),
+    ],
+)
+def test_lesson01_exercise_1_names_the_mistake(answer, says, capsys):
+    assert says in _feedback(lesson01.exercise_1, answer, capsys)
+
+
+_PADDED = lesson01.EXERCISE_2_PADDED
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (np.argmax(_PADDED == 0, axis=1), "row 2 has none, all False, and argmax of all False is 0, not 5"),
+        (np.argmax(_PADDED != 0, axis=1), "argmax of a bool mask gives the index of its FIRST True"),
+        (np.argmax(_PADDED, axis=1), "where the largest/smallest token sits"),
+        (5 - (_PADDED != 0).sum(axis=1), "PADDING steps"),
+        ((_PADDED != 0).sum(axis=1) - 1, "indices of the last real steps"),
+        ([3, 1, 4, 0], "differs at index (2,): got 4, expected 5"),
+    ],
+)
+def test_lesson01_exercise_2_names_the_mistake(answer, says, capsys):
+    assert says in _feedback(lesson01.exercise_2, answer, capsys)
+
+
+def test_lesson01_checkers_more(capsys):
     assert not lesson01.exercise_3({"a", "d"})
     assert not lesson01.exercise_3({"d"})
     assert not lesson01.exercise_3({"z"})
