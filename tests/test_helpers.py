@@ -46,6 +46,55 @@ def test_setup_notebook_prints_versions_and_rejects_unknown(capsys):
         ll.setup_notebook(0, frameworks=("jax",))
 
 
+def test_setup_notebook_switches_ipython_to_minimal_tracebacks_quietly(capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_line_magic("xmode", "Context")
+        capsys.readouterr()
+        ll.setup_notebook(0, quiet=True)
+        assert shell.InteractiveTB.mode == "Minimal"
+        assert capsys.readouterr().out == ""  # no "Exception reporting mode: Minimal" in the setup cell
+        ll.setup_notebook(0, quiet=True, xmode="context")
+        assert shell.InteractiveTB.mode == "Context"
+        shell.run_line_magic("xmode", "Verbose")
+        capsys.readouterr()
+        ll.setup_notebook(0, quiet=True, xmode=None)  # opting out leaves the mode alone
+        assert shell.InteractiveTB.mode == "Verbose"
+        with pytest.raises(ValueError, match="xmode must be None or one of"):
+            ll.setup_notebook(0, xmode="short")
+        assert capsys.readouterr().out == ""
+    finally:
+        InteractiveShell.clear_instance()
+
+
+def test_setup_notebook_outside_ipython_leaves_exceptions_alone(capsys):
+    from lessons_lib.notebook_setup import set_exception_mode
+
+    assert set_exception_mode("Minimal") is False
+    ll.setup_notebook(0, quiet=True)
+    assert capsys.readouterr().out == ""
+
+
+def test_minimal_xmode_in_a_kernel_gives_a_one_line_error():
+    """In a real kernel, an error after the setup cell is one line; the setup cell prints no mode notice."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("import lessons_lib as ll\nll.setup_notebook(0)"),
+        nbformat.v4.new_code_cell("1 / 0"),
+    ]
+    NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True).execute()
+    setup_text = "".join(o.get("text", "") for o in nb.cells[0].outputs)
+    assert "Exception reporting mode" not in setup_text and setup_text.startswith("python 3.")
+    (error,) = [o for o in nb.cells[1].outputs if o.output_type == "error"]
+    assert error.ename == "ZeroDivisionError"
+    assert len(error.traceback) == 1, error.traceback  # Minimal: just "ZeroDivisionError: division by zero"
+
+
 def test_final_state_vs_reference_mask_fixes_both_sides():
     w = ll.random_lstm_weights(3, 4, seed=5)
     seq = ll.random_ragged_batch([5], 3, seed=5)[0]
