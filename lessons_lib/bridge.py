@@ -203,7 +203,8 @@ def keras_to_torch_weights(
 
 
 def torch_to_keras_weights(
-    weight_ih: ArrayLike, weight_hh: ArrayLike, bias_ih: ArrayLike | None = None, bias_hh: ArrayLike | None = None
+    weight_ih: ArrayLike, weight_hh: ArrayLike,
+    bias_ih: ArrayLike | None = None, bias_hh: ArrayLike | None = None,
 ) -> dict[str, np.ndarray]:
     """torch layout -> Keras layout, one direction: transpose each matrix; add the two biases.
 
