@@ -222,10 +222,9 @@ class LastValidStep(ConsumesMask):
 
 @keras.saving.register_keras_serializable(package="lessons_lib")
 class MaskedSoftmax(keras.layers.Layer):
-    """Softmax over the time axis (axis 1), real steps only; padded steps get exactly 0.
+    """Softmax over the time axis (axis 1) of scores (batch, time, ...), real steps only.
 
-    Scores ``(batch, time)`` or ``(batch, time, ...)``; a row with no real step gets all zeros,
-    never NaN. The mask is passed on unchanged.
+    Padded steps get exactly 0, and a row with no real step all zeros, never NaN.
     """
 
     def __init__(self, **kwargs):
@@ -257,11 +256,10 @@ class MaskedSoftmax(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="lessons_lib")
 class MergeSteps(keras.layers.Layer):
-    """Merge each block of ``size`` steps into one, the mean of its real steps.
+    """Merge each block of ``size`` steps into the mean of its real steps.
 
-    ``(batch, time, f) -> (batch, ceil(time / size), f)``. A merged step is real when any step
-    of its block is real, so ``compute_mask`` returns a new, shorter mask. Blocks start at
-    step 0 of the padded array: right for post-padding, shifted by the padding for pre-padding.
+    ``(batch, time, f) -> (batch, ceil(time / size), f)``; ``compute_mask`` returns the new,
+    shorter mask. Blocks start at step 0 of the padded array (right for post-padding).
     """
 
     def __init__(self, size=2, **kwargs):
@@ -272,11 +270,7 @@ class MergeSteps(keras.layers.Layer):
         check_input_rank(self, input_shape, 3)
 
     def _block_sums(self, tensor):
-        """Sum each block of ``size`` steps of a (batch, time, channels) tensor.
-
-        ``size - 1`` zero steps at the end, then "valid" windows: ceil(time / size) blocks from
-        step 0. The padding is static, so this works while the number of steps is unknown.
-        """
+        """Sum each block of ``size`` steps of a (batch, time, channels) tensor, from step 0."""
         padded = ops.pad(tensor, [[0, 0], [0, self.size - 1], [0, 0]])
         return ops.average_pool(padded, self.size, strides=self.size, padding="valid") * self.size
 
