@@ -1,16 +1,20 @@
 """What padding costs in compute: padded vs packed, masked vs unmasked, bucketed vs random.
 
-All in one process, 1 thread per framework, median of repeats. Each timing
-sits next to the deterministic count it should follow: padded steps
-(batch x max_len) or packed steps (sum of lengths), from ``lessons_lib.cost``.
+All in one process, on the CPU, 1 thread per framework (except the torch
+thread-count table: 1 and 2 threads), median [min-max] of repeats. Each timing
+sits next to the deterministic counts it should follow: padded steps
+(batch x max_len), packed steps (sum of lengths) and sequential steps
+(max_len per batch, the chain no implementation can shorten), from
+``lessons_lib.cost``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+import _common
 import lessons_lib as ll
-from _common import Section, median_time, ms, ratio
+from _common import Section, ratio
 from lessons_lib import cost
 
 N_FEATURES = 16
@@ -27,59 +31,83 @@ def _batches_of_lengths(quick: bool) -> dict[str, np.ndarray]:
     }
 
 
+THREAD_COUNTS = (1, 2)
+UNIT_SIZES = (64, 256)
+
+
 def bench_torch_packed(quick: bool, repeats: int) -> Section:
+    """Padded vs packed torch LSTM over thread counts x layer sizes x length distributions."""
     import torch
     from torch.nn.utils.rnn import pack_padded_sequence
 
-    torch.manual_seed(0)
-    lstm = torch.nn.LSTM(N_FEATURES, UNITS, batch_first=True)
+    batch = 32 if quick else BATCH
     sec = Section(
-        f"PyTorch LSTM: padded vs packed (batch {'32' if quick else BATCH}, {N_FEATURES} features, {UNITS} units)",
+        f"PyTorch LSTM on a CPU: padded vs packed, by thread count and layer size (batch {batch}, {N_FEATURES} features)",
         "Same batch, same weights. 'padded' runs `lstm(x)` over the whole padded tensor; 'packed' "
         "includes `pack_padded_sequence(..., enforce_sorted=False)`. Steps: padded = batch x max_len, "
-        "packed = sum of lengths. Ratios are padded time / packed time (> 1: packing is faster).",
-        ["lengths", "max_len", "padded steps", "packed steps", "step ratio", "forward padded", "forward packed",
-         "forward ratio", "fwd+bwd padded", "fwd+bwd packed", "fwd+bwd ratio"],
+        "packed = sum of lengths; both run max_len sequential steps. Times: median [min-max] of "
+        f"{repeats} repeats, padded and packed interleaved repeat by repeat; ratios are padded time / "
+        "packed time per repeat (> 1: packing is faster), median [min-max]. Only torch's thread count "
+        "changes between rows (`torch.set_num_threads`); the machine's cores are in the header.",
+        ["threads", "units", "lengths", "max_len", "padded steps", "packed steps", "step ratio",
+         "forward padded", "forward packed", "forward ratio", "fwd+bwd padded", "fwd+bwd packed", "fwd+bwd ratio"],
     )
+    inputs = {}
     for name, lengths in _batches_of_lengths(quick).items():
         x = torch.from_numpy(ll.pad_sequences(ll.random_ragged_batch(lengths, N_FEATURES, seed=2)))
-        lengths_t = torch.as_tensor(lengths, dtype=torch.int64)
+        inputs[name] = (lengths, x, torch.as_tensor(lengths, dtype=torch.int64))
+    for threads in THREAD_COUNTS:
+        for units in UNIT_SIZES:
+            torch.manual_seed(0)
+            lstm = torch.nn.LSTM(N_FEATURES, units, batch_first=True)
+            for name, (lengths, x, lengths_t) in inputs.items():
 
-        def forward(packed: bool):
-            inp = pack_padded_sequence(x, lengths_t, batch_first=True, enforce_sorted=False) if packed else x
-            out, _ = lstm(inp)
-            return out.data if packed else out
+                def forward(packed: bool, x=x, lengths_t=lengths_t):
+                    inp = pack_padded_sequence(x, lengths_t, batch_first=True, enforce_sorted=False) if packed else x
+                    out, _ = lstm(inp)
+                    return out.data if packed else out
 
-        def padded_fwd():
-            with torch.no_grad():
-                forward(False)
+                def train(packed: bool):
+                    lstm.zero_grad(set_to_none=True)
+                    forward(packed).sum().backward()
 
-        def packed_fwd():
-            with torch.no_grad():
-                forward(True)
+                def infer(packed: bool):
+                    with torch.no_grad():
+                        forward(packed)
 
-        def padded_train():
-            lstm.zero_grad(set_to_none=True)
-            forward(False).sum().backward()
-
-        def packed_train():
-            lstm.zero_grad(set_to_none=True)
-            forward(True).sum().backward()
-
-        p_steps, k_steps = cost.padded_steps(lengths), cost.packed_steps(lengths)
-        t = {f.__name__: median_time(f, repeats) for f in (padded_fwd, packed_fwd, padded_train, packed_train)}
-        sec.rows.append(
-            [name, int(lengths.max()), p_steps, k_steps, ratio(p_steps / k_steps),
-             ms(t["padded_fwd"]), ms(t["packed_fwd"]), ratio(t["padded_fwd"] / t["packed_fwd"]),
-             ms(t["padded_train"]), ms(t["packed_train"]), ratio(t["padded_train"] / t["packed_train"])]
+                with _common.torch_threads(threads):
+                    fwd = _common.paired_timings({"padded": lambda: infer(False), "packed": lambda: infer(True)}, repeats)
+                    trn = _common.paired_timings({"padded": lambda: train(False), "packed": lambda: train(True)}, repeats)
+                p_steps, k_steps = cost.padded_steps(lengths), cost.packed_steps(lengths)
+                fwd_ratio, trn_ratio = fwd["padded"] / fwd["packed"], trn["padded"] / trn["packed"]
+                sec.rows.append(
+                    [threads, units, name, int(lengths.max()), p_steps, k_steps, ratio(p_steps / k_steps),
+                     fwd["padded"].ms(), fwd["packed"].ms(), fwd_ratio.ratio(),
+                     trn["padded"].ms(), trn["packed"].ms(), trn_ratio.ratio()]
+                )
+                sec.data[f"{threads} threads, {units} units, {name}"] = {
+                    "threads": threads, "units": units, "lengths": name, "batch": batch,
+                    "padded_steps": p_steps, "packed_steps": k_steps, "max_len": int(lengths.max()),
+                    "forward_padded_s": fwd["padded"].json(), "forward_packed_s": fwd["packed"].json(),
+                    "forward_ratio": fwd_ratio.json(),
+                    "train_padded_s": trn["padded"].json(), "train_packed_s": trn["packed"].json(),
+                    "train_ratio": trn_ratio.json(),
+                }
+    by = {(d["threads"], d["units"], d["lengths"]): d["train_ratio"]["median"] for d in sec.data.values()}
+    for name in inputs:
+        lines = ", ".join(
+            f"{t} thread{'s' if t > 1 else ''} & {u} units {by[(t, u, name)]:.2f}" for t in THREAD_COUNTS for u in UNIT_SIZES
         )
-        sec.data[name] = dict(t, padded_steps=p_steps, packed_steps=k_steps)
+        sec.notes.append(f"Forward+backward padded/packed time ratio (median), {name}, batch {batch}: {lines}.")
     sec.notes.append(
-        "The step ratio is the work packing saves; the time ratio is what this CPU delivers. On a CPU, "
-        "PyTorch runs the padded LSTM as one fused oneDNN kernel, while the packed path steps through "
-        "time in smaller operations on a shrinking batch, and its backward pass is many small per-step "
-        "operations. So the time ratio falls short of the step ratio, and packing can even be slower, "
-        "most of all for training. On a GPU both paths use cuDNN."
+        "The step ratio is the work packing saves; the time ratio is what this CPU delivers, under these "
+        "conditions only (CPU, thread count, layer size, batch and lengths of the row). On a CPU, PyTorch "
+        "runs the padded LSTM as one fused oneDNN kernel, while the packed path steps through time in "
+        "smaller operations on a shrinking batch, and its backward pass is many small per-step operations. "
+        "A second thread speeds up the big fused kernel more than the many small packed steps, so the "
+        "ratio moves with the thread count as well as with the layer size. Nothing here was measured on a "
+        "GPU (see [GPU_RESULTS.md](GPU_RESULTS.md)); there torch sends both padded and packed input to "
+        "cuDNN (read from the torch source, not measured)."
     )
     return sec
 
@@ -104,12 +132,13 @@ def bench_law(quick: bool, repeats: int) -> Section:
         f"{2 * b} x 100 (all full)": np.full(2 * b, 100),
     }
     sec = Section(
-        f"The law on hand-made batches: forward time vs step counts ({N_FEATURES} features, {UNITS} units)",
-        "Forward pass only (inference). Padded steps = batch x max_len, packed steps = sum of lengths. "
-        "Keras runs with a mask (post-padding). Read down each time column: padded and masked times "
-        "follow the padded steps (the third row costs as much as the second), the packed time follows "
-        "the packed steps plus a per-step overhead.",
-        ["batch x max_len", "padded steps", "packed steps", "torch padded", "torch packed", "keras masked"],
+        f"The law on hand-made batches: forward time vs step counts (CPU, 1 thread, {N_FEATURES} features, {UNITS} units)",
+        "Forward pass only (inference), median [min-max] of "
+        f"{repeats} repeats. Padded steps = batch x max_len (the work of a padded or masked LSTM), packed "
+        "steps = sum of lengths (the work of a packed one), sequential steps = max_len (the chain of "
+        "dependent steps every implementation runs, padded or packed). Keras runs with a mask (post-padding).",
+        ["batch x max_len", "padded steps", "packed steps", "sequential steps", "torch padded", "torch packed",
+         "keras masked"],
     )
     for name, lengths in cases.items():
         x_np = ll.pad_sequences(ll.random_ragged_batch(lengths, N_FEATURES, seed=2))
@@ -124,15 +153,27 @@ def bench_law(quick: bool, repeats: int) -> Section:
             with torch.no_grad():
                 lstm_t(pack_padded_sequence(x_t, len_t, batch_first=True, enforce_sorted=False))
 
-        t = {
-            "padded": median_time(padded, repeats),
-            "packed": median_time(packed, repeats),
-            "keras": median_time(lambda: keras_fwd(x_k, mask_k), repeats),
-        }
-        sec.rows.append(
-            [name, cost.padded_steps(lengths), cost.packed_steps(lengths), ms(t["padded"]), ms(t["packed"]), ms(t["keras"])]
+        t = _common.paired_timings(
+            {"padded": padded, "packed": packed, "keras": lambda: keras_fwd(x_k, mask_k)}, repeats
         )
-        sec.data[name] = t
+        sec.rows.append(
+            [name, cost.padded_steps(lengths), cost.packed_steps(lengths), cost.sequential_steps(lengths),
+             t["padded"].ms(), t["packed"].ms(), t["keras"].ms()]
+        )
+        sec.data[name] = {k: v.json() for k, v in t.items()} | {
+            "padded_steps": cost.padded_steps(lengths), "packed_steps": cost.packed_steps(lengths),
+            "sequential_steps": cost.sequential_steps(lengths),
+        }
+    full, sparse = sec.data[f"{b} x 100 (all full)"], sec.data[f"{b} x 200 (one 200, rest 10)"]
+    sec.notes.append(
+        "Padded and masked times follow the padded steps: the third row costs about as much as the second. "
+        f"Packed time is work plus latency: '{b} x 200 (one 200, rest 10)' does {full['packed_steps'] / sparse['packed_steps']:.1f}x "
+        f"less work than '{b} x 100 (all full)' ({sparse['packed_steps']} vs {full['packed_steps']} packed steps) but runs "
+        f"a chain twice as long ({sparse['sequential_steps']} vs {full['sequential_steps']} sequential steps), and took "
+        f"{sparse['packed']['median'] * 1e3:.1f} ms against {full['packed']['median'] * 1e3:.1f} ms. "
+        "Packing cuts the work, not the chain of max_len sequential steps; bucketing cuts both "
+        "(see the epoch table: sequential steps per epoch)."
+    )
     return sec
 
 
@@ -156,24 +197,29 @@ def bench_keras_mask(quick: bool, repeats: int) -> Section:
 
     with_mask, without_mask = make_step(True), make_step(False)
     sec = Section(
-        f"Keras LSTM forward + backward: with a mask vs without (batch {'32' if quick else BATCH}, "
-        f"{N_FEATURES} features, {UNITS} units, tf.function)",
-        "Same padded batch, same layer. The mask changes which results are kept, not how many steps "
-        "run: both run batch x max_len steps. A time ratio of 1 or more is the point: the mask saves "
-        "nothing, and the masked path even adds a select per step to carry the state over.",
+        f"Keras LSTM forward + backward on a CPU (TensorFlow backend, 1 thread): with a mask vs without "
+        f"(batch {'32' if quick else BATCH}, {N_FEATURES} features, {UNITS} units, tf.function)",
+        "Same padded batch, same layer, median [min-max] of "
+        f"{repeats} repeats, interleaved; the ratio is taken per repeat. On a CPU Keras runs its generic "
+        "loop: the mask changes which results are kept, not how many steps run, so both run batch x max_len "
+        "steps. A time ratio of 1 or more is the point: the mask saves nothing there, and the masked path "
+        "even adds a select per step to carry the state over. On a GPU with cuDNN, Keras turns a "
+        "right-padded mask into `sequence_lengths` for `CudnnRNNV3` (`keras/src/backend/tensorflow/rnn.py`, "
+        "`_cudnn_lstm`); whether cuDNN then skips the padded work is not measured here "
+        "([GPU_RESULTS.md](GPU_RESULTS.md)).",
         ["lengths", "max_len", "padded steps", "packed steps", "without mask", "with mask",
          "time ratio with/without"],
     )
     for name, lengths in _batches_of_lengths(quick).items():
         x = tf.constant(ll.pad_sequences(ll.random_ragged_batch(lengths, N_FEATURES, seed=2)))
         mask = tf.constant(ll.sequence_mask(lengths))
-        t_without = median_time(lambda: without_mask(x, mask), repeats)
-        t_with = median_time(lambda: with_mask(x, mask), repeats)
+        t = _common.paired_timings({"without": lambda: without_mask(x, mask), "with": lambda: with_mask(x, mask)}, repeats)
         sec.rows.append(
-            [name, int(lengths.max()), cost.padded_steps(lengths), cost.packed_steps(lengths), ms(t_without),
-             ms(t_with), ratio(t_with / t_without)]
+            [name, int(lengths.max()), cost.padded_steps(lengths), cost.packed_steps(lengths), t["without"].ms(),
+             t["with"].ms(), (t["with"] / t["without"]).ratio()]
         )
-        sec.data[name] = {"without_mask_s": t_without, "with_mask_s": t_with}
+        sec.data[name] = {"without_mask_s": t["without"].json(), "with_mask_s": t["with"].json(),
+                          "ratio_with_without": (t["with"] / t["without"]).json()}
     return sec
 
 
@@ -263,31 +309,43 @@ def bench_epoch(quick: bool, repeats: int) -> Section:
         "Keras, masked": _keras_epoch_runner(seqs, lengths, labels),
     }
     p_rand, p_buck = (cost.padded_steps(lengths, plans[k]) for k in ("random", "bucketed"))
+    s_rand, s_buck = (cost.sequential_steps(lengths, plans[k]) for k in ("random", "bucketed"))
     sec = Section(
-        f"One training epoch, random vs bucketed batches ({n} long-tailed sequences, batch {batch_size}, "
-        f"{N_FEATURES} features, {UNITS} units, Adam)",
-        f"Per-batch padding to the batch's longest item. Padded steps per epoch: random {p_rand}, "
-        f"bucketed {p_buck} (ratio {p_rand / p_buck:.2f}); packed steps {cost.packed_steps(lengths)} either way. "
-        "Bucketed = `ll.bucket_batches(lengths, 32, seed=0)`.",
-        ["framework", "random", "bucketed", "time ratio random/bucketed", "padded-step ratio"],
+        f"One training epoch on a CPU (1 thread), random vs bucketed batches ({n} long-tailed sequences, "
+        f"batch {batch_size}, {N_FEATURES} features, {UNITS} units, Adam)",
+        f"Per-batch padding to the batch's longest item. Padded steps per epoch (the work of a padded or "
+        f"masked LSTM): random {p_rand}, bucketed {p_buck} (ratio {p_rand / p_buck:.2f}); packed steps "
+        f"(the work of a packed LSTM) {cost.packed_steps(lengths)} either way; sequential steps per epoch "
+        f"(sum of each batch's max_len, the chain every implementation runs): random {s_rand}, bucketed "
+        f"{s_buck} (ratio {s_rand / s_buck:.2f}). Bucketed = `ll.bucket_batches(lengths, 32, seed=0)`. "
+        f"Median [min-max] of {repeats} epochs, random and bucketed interleaved.",
+        ["framework", "random", "bucketed", "time ratio random/bucketed", "padded-step ratio",
+         "sequential-step ratio"],
     )
     for name, epoch in runners.items():
         epoch(plans["bucketed"][:2])  # warm up (tf.function tracing, allocator) outside the timing
-        t_rand = median_time(lambda: epoch(plans["random"]), repeats, warmup=0)
-        t_buck = median_time(lambda: epoch(plans["bucketed"]), repeats, warmup=0)
-        sec.rows.append([name, ms(t_rand), ms(t_buck), ratio(t_rand / t_buck), ratio(p_rand / p_buck)])
-        sec.data[name] = {"random_s": t_rand, "bucketed_s": t_buck}
+        t = _common.paired_timings(
+            {"random": lambda: epoch(plans["random"]), "bucketed": lambda: epoch(plans["bucketed"])}, repeats, warmup=0
+        )
+        sec.rows.append([name, t["random"].ms(), t["bucketed"].ms(), (t["random"] / t["bucketed"]).ratio(),
+                         ratio(p_rand / p_buck), ratio(s_rand / s_buck)])
+        sec.data[name] = {"random_s": t["random"].json(), "bucketed_s": t["bucketed"].json(),
+                          "ratio_random_bucketed": (t["random"] / t["bucketed"]).json()}
     sec.notes.append(
         "Training changes the weights between repeats; the work per epoch does not depend on the weights."
+    )
+    sec.notes.append(
+        "Packing does the same work under both plans, so whatever bucketing saves a packed LSTM comes from "
+        "the shorter chains of sequential steps (the latency term), not from fewer steps of work."
     )
     return sec
 
 
 def run(quick: bool = False) -> list[Section]:
-    repeats = 3 if quick else 5
+    repeats = 3 if quick else 9
     return [
-        bench_law(quick, repeats),
-        bench_torch_packed(quick, repeats),
+        bench_law(quick, 3 if quick else 11),
+        bench_torch_packed(quick, 3 if quick else 7),
         bench_keras_mask(quick, repeats),
-        bench_epoch(quick, 3),
+        bench_epoch(quick, 3 if quick else 5),
     ]

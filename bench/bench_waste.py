@@ -10,7 +10,11 @@ Distributions:
   ``lessons_lib.datasets`` is available.
 
 Bucketed batches are averaged over 5 epochs (seeds 0..4); "same batches"
-counts how many batches of epoch 0 reappear, with the same members, in epoch 1.
+counts how many batches of epoch 0 reappear, with the same members, in epoch 1,
+and "pairs together again" is the share of the pairs of sequences batched
+together in epoch 0 that are batched together again in epoch 1
+(``ll.cost.pairs_together_again``: about (batch - 1) / (n - 1) for random
+batches, 1.0 for sorted ones).
 """
 
 from __future__ import annotations
@@ -63,7 +67,8 @@ def run(quick: bool = False, plot_dir: pathlib.Path | None = None) -> list[Secti
         "longest item; 'bucketed' is `ll.bucket_batches` (default `bucket_size_multiplier=" + str(DEFAULT_MULTIPLIER) + "`, mean of "
         f"{EPOCHS} epochs); 'sorted' is `ll.sorted_batches`, the lower bound. 'gap' is bucketed minus "
         "sorted, in percentage points.",
-        ["lengths", "n", "global maxlen", "random", "bucketed", "sorted", "gap (pp)", "same batches epoch 0 vs 1"],
+        ["lengths", "n", "global maxlen", "random", "bucketed", "sorted", "gap (pp)", "same batches epoch 0 vs 1",
+         "pairs together again: random / bucketed / sorted"],
     )
     for name, lengths in dists.items():
         fixed = ll.padding_fraction(lengths, maxlen=int(lengths.max()))
@@ -71,11 +76,18 @@ def run(quick: bool = False, plot_dir: pathlib.Path | None = None) -> list[Secti
         bk_mean, _, epochs = bucketed(lengths, DEFAULT_MULTIPLIER)
         srt = ll.padding_fraction(lengths, ll.sorted_batches(lengths, BATCH_SIZE))
         same = cost.same_batches(epochs[0], epochs[1])
+        together = {
+            "random": cost.pairs_together_again(*(ll.random_batches(lengths, BATCH_SIZE, seed=s) for s in (0, 1))),
+            "bucketed": cost.pairs_together_again(epochs[0], epochs[1]),
+            "sorted": cost.pairs_together_again(*(ll.sorted_batches(lengths, BATCH_SIZE) for _ in (0, 1))),
+        }
         schemes.rows.append(
             [name, len(lengths), f"{fixed:.4f}", f"{rnd:.4f}", f"{bk_mean:.4f}", f"{srt:.4f}",
-             f"{100 * (bk_mean - srt):.2f}", f"{same} of {len(epochs[0])}"]
+             f"{100 * (bk_mean - srt):.2f}", f"{same} of {len(epochs[0])}",
+             " / ".join(f"{together[k]:.3f}" for k in ("random", "bucketed", "sorted"))]
         )
-        schemes.data[name] = {"global maxlen": fixed, "random": float(rnd), "bucketed": bk_mean, "sorted": srt}
+        schemes.data[name] = {"global maxlen": fixed, "random": float(rnd), "bucketed": bk_mean, "sorted": srt,
+                              "pairs_together_again": together}
 
     tail = dists["long-tailed (log-normal, 1..500)"]
     sorted_frac = ll.padding_fraction(tail, ll.sorted_batches(tail, BATCH_SIZE))
@@ -85,7 +97,7 @@ def run(quick: bool = False, plot_dir: pathlib.Path | None = None) -> list[Secti
         "sequences by length, cuts it into batches and shuffles all batches. A bigger pool means less "
         f"padding and less randomness. Sorted lower bound: {sorted_frac:.4f}. Mean and worst of {EPOCHS} epochs.",
         ["bucket_size_multiplier", "pool size", "padding (mean)", "padding (worst)", "gap to sorted (pp)",
-         "same batches epoch 0 vs 1", "within 2 pp"],
+         "same batches epoch 0 vs 1", "pairs together again", "within 2 pp"],
     )
     smallest_ok = None
     for m in MULTIPLIERS:
@@ -96,12 +108,20 @@ def run(quick: bool = False, plot_dir: pathlib.Path | None = None) -> list[Secti
             smallest_ok = m
         sweep.rows.append(
             [m, BATCH_SIZE * m, f"{mean:.4f}", f"{worst:.4f}", f"{gap:.2f}",
-             f"{cost.same_batches(epochs[0], epochs[1])} of {len(epochs[0])}", "yes" if ok else "no"]
+             f"{cost.same_batches(epochs[0], epochs[1])} of {len(epochs[0])}",
+             f"{cost.pairs_together_again(epochs[0], epochs[1]):.3f}", "yes" if ok else "no"]
         )
-        sweep.data[str(m)] = {"mean": mean, "worst": worst}
+        sweep.data[str(m)] = {"mean": mean, "worst": worst,
+                              "pairs_together_again": cost.pairs_together_again(epochs[0], epochs[1])}
     sweep.notes.append(
         f"Smallest multiplier within 2 pp of the sorted bound (worst epoch): {smallest_ok}. "
-        "Shuffling is kept: batch order and membership change from epoch to epoch (last-but-one column)."
+        "Shuffling is partly kept: batch order changes every epoch and whole batches rarely repeat, but a "
+        "bigger pool brings back more of the same neighbours (the 'pairs together again' column: random "
+        "batches give about (batch - 1) / (n - 1), sorted ones 1.0)."
+    )
+    sweep.notes.append(
+        "Pool sizes of other libraries: torchtext's `BucketIterator` (legacy `torchtext.data.pool`) sorts "
+        "pools of 100 x batch size; fastai's `SortishSampler` sorts chunks of 50 x batch size."
     )
     if plot_dir is not None:
         _plot(schemes.data, sorted_frac, sweep, plot_dir)

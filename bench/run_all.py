@@ -1,6 +1,6 @@
 """Run every benchmark and rewrite bench/RESULTS.md (``make bench``).
 
-Usage: python bench/run_all.py [--quick] [--only ops,waste,compute,tfdata,doctor] [--output PATH]
+Usage: python bench/run_all.py [--quick] [--only ops,waste,compute,tfdata,doctor,compile] [--output PATH]
 
 ``--quick`` uses small sizes (a smoke test of the scripts); quick and partial
 (``--only``) runs print their tables and write a file only when given
@@ -8,8 +8,9 @@ Usage: python bench/run_all.py [--quick] [--only ops,waste,compute,tfdata,doctor
 writes the raw numbers to bench/results/results.json and the padding plot to
 bench/results/padding_waste.png. Every run that is not ``--quick`` (full or
 ``--only``) writes each experiment's raw numbers to bench/results/NAME.json,
-which is what lessons read. A full run takes about 2 to 4 minutes on
-2 cores.
+which is what lessons read (07 and 08 read results/compute.json, so
+refresh them after re-running compute). A full run takes about 4 to 6
+minutes on a quiet 2-core machine.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import time
 import _common
 
 HERE = pathlib.Path(__file__).resolve().parent
-EXPERIMENTS = ("ops", "waste", "compute", "tfdata", "doctor")
+EXPERIMENTS = ("ops", "waste", "compute", "tfdata", "doctor", "compile")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         f"- Machine: {_common.machine()}",
         f"- Date: {started:%Y-%m-%d %H:%M} UTC; load average before the run: {load_before}, after: {_common.load_average()}",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
-        f"- Threads: {_common.THREADS} per framework (TensorFlow intra/inter-op, torch); medians of repeated runs.",
+        f"- Device: CPU only (no GPU; see GPU_RESULTS.md). Threads: {_common.THREADS} per framework (TensorFlow "
+        "intra/inter-op, torch), except the torch thread-count table (1 and 2 threads, named per row). "
+        "Times: median [min-max] of repeated runs; each table names its repeats.",
         "- Run time per experiment: " + ", ".join(f"{k} {v:.0f} s" for k, v in durations.items()),
         "- Timings move with the machine and its load; padded/packed step counts and padding fractions do not. "
         "Lesson 07 (`notebooks/07_performance.ipynb`) explains each table.",

@@ -51,6 +51,8 @@ from .reference_lstm import lstm_forward
 __all__ = [
     "GATE_ORDER",
     "bidirectional_lstm_forward",
+    "check_keras_weights",
+    "check_torch_weights",
     "copy_keras_to_torch",
     "copy_numpy_to_keras",
     "copy_numpy_to_torch",
@@ -141,42 +143,26 @@ def _split_directions(weights: Any, name: str = "weights") -> tuple[dict[str, np
     return (_check_keras_dict(weights, name),)
 
 
-def keras_to_torch_weights(
+def check_keras_weights(
     kernel: ArrayLike, recurrent_kernel: ArrayLike, bias: ArrayLike | None = None
 ) -> dict[str, np.ndarray]:
-    """Keras layout -> PyTorch layout (one direction), as NumPy arrays.
-
-    Args:
-        kernel: ``(features, 4u)``; recurrent_kernel: ``(u, 4u)``; bias: ``(4u,)`` or None.
-
-    Returns:
-        ``{"weight_ih": (4u, features), "weight_hh": (4u, u)}`` plus, with a bias,
-        ``"bias_ih"`` = the Keras bias and ``"bias_hh"`` = zeros (torch adds the two).
+    """Float copies of one direction's Keras-layout weights, or a ValueError/TypeError naming the array.
 
     Example:
-        >>> t = keras_to_torch_weights(np.ones((3, 8)), np.ones((2, 8)), np.arange(8.0))
-        >>> t["weight_ih"].shape, float(t["bias_hh"].sum())
-        ((8, 3), 0.0)
+        >>> sorted(check_keras_weights(np.ones((3, 8)), np.ones((2, 8)), np.zeros(8)))
+        ['bias', 'kernel', 'recurrent_kernel']
     """
-    w = _check_keras_dict({"kernel": kernel, "recurrent_kernel": recurrent_kernel, "bias": bias})
-    out = {"weight_ih": np.ascontiguousarray(w["kernel"].T), "weight_hh": np.ascontiguousarray(w["recurrent_kernel"].T)}
-    if "bias" in w:
-        out["bias_ih"] = w["bias"]
-        out["bias_hh"] = np.zeros_like(w["bias"])
-    return out
+    return _check_keras_dict({"kernel": kernel, "recurrent_kernel": recurrent_kernel, "bias": bias})
 
 
-def torch_to_keras_weights(
+def check_torch_weights(
     weight_ih: ArrayLike, weight_hh: ArrayLike, bias_ih: ArrayLike | None = None, bias_hh: ArrayLike | None = None
 ) -> dict[str, np.ndarray]:
-    """PyTorch layout -> Keras layout (one direction), as NumPy arrays.
-
-    The Keras bias is ``bias_ih + bias_hh``: torch always adds them.
+    """Float copies of one direction's torch-layout weights, or a ValueError/TypeError naming the array.
 
     Example:
-        >>> k = torch_to_keras_weights(np.ones((8, 3)), np.ones((8, 2)), np.ones(8), np.ones(8))
-        >>> k["kernel"].shape, float(k["bias"][0])
-        ((3, 8), 2.0)
+        >>> sorted(check_torch_weights(np.ones((8, 3)), np.ones((8, 2))))
+        ['weight_hh', 'weight_ih']
     """
     w_ih = _as_matrix("weight_ih", weight_ih, 2)
     w_hh = _as_matrix("weight_hh", weight_hh, 2)
@@ -190,15 +176,47 @@ def torch_to_keras_weights(
         )
     if (bias_ih is None) != (bias_hh is None):
         raise ValueError("bias_ih and bias_hh must both be given or both be None")
-    out = {"kernel": np.ascontiguousarray(w_ih.T), "recurrent_kernel": np.ascontiguousarray(w_hh.T)}
+    out = {"weight_ih": w_ih, "weight_hh": w_hh}
     if bias_ih is not None:
-        b_ih = _as_matrix("bias_ih", bias_ih, 1)
-        b_hh = _as_matrix("bias_hh", bias_hh, 1)
-        for name, b in (("bias_ih", b_ih), ("bias_hh", b_hh)):
-            if b.shape != (4 * units,):
-                raise ValueError(f"{name} must have shape (4 * units,) = {(4 * units,)}, got {b.shape}")
-        out["bias"] = b_ih + b_hh
+        for name, b in (("bias_ih", bias_ih), ("bias_hh", bias_hh)):
+            out[name] = _as_matrix(name, b, 1)
+            if out[name].shape != (4 * units,):
+                raise ValueError(f"{name} must have shape (4 * units,) = {(4 * units,)}, got {out[name].shape}")
     return out
+
+
+def keras_to_torch_weights(
+    kernel: ArrayLike, recurrent_kernel: ArrayLike, bias: ArrayLike | None = None
+) -> dict[str, np.ndarray]:
+    """Keras layout -> torch layout, one direction: transpose each matrix; the bias goes to bias_ih.
+
+    >>> t = keras_to_torch_weights(np.ones((3, 8)), np.ones((2, 8)), np.arange(8.0))
+    >>> t["weight_ih"].shape, float(t["bias_hh"].sum())
+    ((8, 3), 0.0)
+    """
+    w = check_keras_weights(kernel, recurrent_kernel, bias)  # float copies, shapes checked
+    torch_w = {"weight_ih": w["kernel"].T.copy(), "weight_hh": w["recurrent_kernel"].T.copy()}
+    if "bias" in w:
+        torch_w["bias_ih"] = w["bias"]  # torch adds bias_ih and bias_hh, so any split
+        torch_w["bias_hh"] = np.zeros_like(w["bias"])  # with the same sum is right
+    return torch_w
+
+
+def torch_to_keras_weights(
+    weight_ih: ArrayLike, weight_hh: ArrayLike,
+    bias_ih: ArrayLike | None = None, bias_hh: ArrayLike | None = None,
+) -> dict[str, np.ndarray]:
+    """torch layout -> Keras layout, one direction: transpose each matrix; add the two biases.
+
+    >>> k = torch_to_keras_weights(np.ones((8, 3)), np.ones((8, 2)), np.ones(8), np.ones(8))
+    >>> k["kernel"].shape, float(k["bias"][0])
+    ((3, 8), 2.0)
+    """
+    t = check_torch_weights(weight_ih, weight_hh, bias_ih, bias_hh)  # float copies, shapes checked
+    keras_w = {"kernel": t["weight_ih"].T.copy(), "recurrent_kernel": t["weight_hh"].T.copy()}
+    if "bias_ih" in t:
+        keras_w["bias"] = t["bias_ih"] + t["bias_hh"]  # torch always adds its two biases
+    return keras_w
 
 
 # ---------------------------------------------------------------- Keras side
@@ -440,31 +458,20 @@ def _reversal_index(mask: np.ndarray) -> np.ndarray:
 
 
 def reverse_within_length(padded: ArrayLike, lengths: ArrayLike, *, padding: str = "post") -> np.ndarray:
-    """Reverse each sequence's valid steps in time, leaving the padding where it is.
+    """Reverse each sequence's real steps in time; the padding stays where it is.
 
-    This is what the backward direction of a bidirectional LSTM reads (in
-    Keras with a mask, in PyTorch with a PackedSequence). Reversing the whole
-    padded row instead would put the padding first.
-
-    Args:
-        padded: ``(batch, time)`` or ``(batch, time, features)``.
-        lengths: ``(batch,)`` valid lengths.
-        padding: the side the padding is on, "post" or "pre".
-
-    Returns:
-        A new array of the same shape. Applying it twice gives the input back.
-
-    Example:
-        >>> reverse_within_length(np.array([[1, 2, 3, 0], [4, 5, 0, 0]]), [3, 2])
-        array([[3, 2, 1, 0],
-               [5, 4, 0, 0]])
+    ``padded`` is (batch, time) or (batch, time, features), ``lengths`` (batch,).
+    >>> reverse_within_length(np.array([[1, 2, 3, 0], [4, 5, 0, 0]]), [3, 2])
+    array([[3, 2, 1, 0],
+           [5, 4, 0, 0]])
     """
     check_side("padding", padding)
-    padded, lengths = check_padded_batch(padded, lengths)
-    index = _reversal_index(sequence_mask(lengths, padded.shape[1], padding=padding))
-    if padded.ndim == 3:
-        index = index[:, :, None]
-    return np.take_along_axis(padded, index, axis=1)
+    padded, lengths = check_padded_batch(padded, lengths)  # shapes and lengths checked
+    out = padded.copy()
+    for b, n in enumerate(lengths):
+        real = slice(0, n) if padding == "post" else slice(padded.shape[1] - n, padded.shape[1])
+        out[b, real] = padded[b, real][::-1]
+    return out
 
 
 def bidirectional_lstm_forward(

@@ -9,11 +9,17 @@ not. They are the numbers lesson 07 and ``bench/`` draw conclusions from:
   the mask only decides which results are kept.
 - :func:`packed_steps`: the time steps a packed LSTM (PyTorch
   ``PackedSequence``) runs over: the sum of the lengths.
+- :func:`sequential_steps`: the length of the chain of time steps that must
+  run one after another (each batch's longest item, summed over batches):
+  the latency term. Packing cuts the work, not this chain; bucketing cuts both.
 - :func:`lstm_flops`: a floating-point-operation estimate for that many steps.
 - :func:`batching_report`: padded steps and padding fraction of the four
   batching schemes side by side.
 - :func:`long_tailed_lengths`: a seeded log-normal length distribution (a
   few very long sequences, many short ones), the case where padding hurts.
+- :func:`pairs_together_again` and :func:`majority_label_share`: what
+  bucketing does to the randomness of batches (do the same sequences meet
+  again next epoch? are batches more label-homogeneous?).
 
 Everything is NumPy only, deterministic, and never changes its inputs.
 
@@ -42,9 +48,12 @@ __all__ = [
     "median_seconds",
     "lstm_flops",
     "lstm_step_flops",
+    "majority_label_share",
     "packed_steps",
     "padded_steps",
+    "pairs_together_again",
     "same_batches",
+    "sequential_steps",
 ]
 
 #: The four batching schemes of :func:`batching_report`, in display order.
@@ -110,6 +119,27 @@ def packed_steps(lengths: ArrayLike) -> int:
     return int(as_lengths(lengths).sum())
 
 
+def sequential_steps(lengths: ArrayLike, batches: Sequence[ArrayLike] | None = None) -> int:
+    """Time steps that run one after another: the sum over batches of the batch's longest length.
+
+    An LSTM cannot compute step ``t`` before step ``t - 1``, so each batch is a
+    chain of ``max_len`` dependent steps, padded or packed alike: packing makes
+    each step cheaper (fewer rows), not the chain shorter. Each step has a fixed
+    cost (kernel launches, Python and framework overhead), so on small layers
+    this count, not the work, sets the time. Bucketing shortens the chains of all
+    batches but the ones holding the longest sequences.
+
+    Example:
+        >>> sequential_steps([5, 1, 2, 8], [[0, 1], [2, 3]])  # 5 + 8
+        13
+        >>> sequential_steps([5, 1, 2, 8])  # one batch: its max_len
+        8
+    """
+    lengths = as_lengths(lengths)
+    batches = [np.arange(len(lengths))] if batches is None else _check_batches(lengths, batches)
+    return int(sum(int(lengths[b].max()) for b in batches if b.size))
+
+
 def lstm_step_flops(n_features: int, units: int) -> int:
     """Estimated forward FLOPs of one LSTM time step for one sequence.
 
@@ -159,6 +189,79 @@ def same_batches(a: Sequence[ArrayLike], b: Sequence[ArrayLike]) -> int:
     """
     seen = {frozenset(np.asarray(x).tolist()) for x in b}
     return sum(frozenset(np.asarray(x).tolist()) in seen for x in a)
+
+
+def _batch_ids(batches: Sequence[ArrayLike], name: str) -> dict[int, int]:
+    """index -> position of its batch; every index at most once."""
+    where: dict[int, int] = {}
+    for j, b in enumerate(batches):
+        arr = np.asarray(b)
+        if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+            raise ValueError(f"{name}[{j}] must be a 1-D array of integer indices, got {arr.tolist()!r}")
+        for i in arr.tolist():
+            if i < 0:
+                raise ValueError(f"{name}[{j}] holds a negative index: {i}")
+            if i in where:
+                raise ValueError(f"{name}[{j}] repeats index {i} (already in {name}[{where[i]}])")
+            where[i] = j
+    return where
+
+
+def pairs_together_again(a: Sequence[ArrayLike], b: Sequence[ArrayLike]) -> float:
+    """Share of the pairs batched together in epoch ``a`` that are batched together again in ``b``.
+
+    A measure of how much shuffling survives bucketing: count every pair of
+    indices that share a batch in ``a``, and the fraction of them that also
+    share a batch in ``b``. Sorted batches give 1.0 (the same neighbours every
+    epoch); random batches give about ``(batch_size - 1) / (n - 1)``.
+    Indices of ``a`` missing from ``b`` count as not together.
+
+    Args:
+        a, b: two epochs' batches, each a list of 1-D integer index arrays in
+            which every index occurs at most once.
+
+    Returns:
+        A float in 0..1; ``nan`` when ``a`` has no batch of two or more.
+
+    Example:
+        >>> pairs_together_again([[0, 1], [2, 3]], [[1, 0], [2, 4], [3]])  # (0, 1) again, (2, 3) not
+        0.5
+    """
+    where_b = _batch_ids(b, "b")
+    _batch_ids(a, "a")  # validates a
+    pairs = again = 0
+    for batch in a:
+        members = np.asarray(batch).tolist()
+        pairs += len(members) * (len(members) - 1) // 2
+        _, counts = np.unique([where_b.get(i, -1 - k) for k, i in enumerate(members)], return_counts=True)
+        again += int((counts * (counts - 1) // 2).sum())
+    return float("nan") if pairs == 0 else again / pairs
+
+
+def majority_label_share(labels: ArrayLike, batches: Sequence[ArrayLike]) -> float:
+    """Mean over batches of the share of the batch that carries the batch's most common label.
+
+    1.0 means every batch holds one class; for random batches of ``k``
+    balanced classes it is a little above ``1 / k``. Bucketing by length
+    raises it when length correlates with the label (Japanese Vowels: the
+    speaker), which makes the gradient of one batch less representative.
+
+    Args:
+        labels: ``(n,)`` integer class labels.
+        batches: index arrays into ``labels``.
+
+    Example:
+        >>> majority_label_share([0, 0, 1, 1], [[0, 1], [2, 3]]), majority_label_share([0, 0, 1, 1], [[0, 2], [1, 3]])
+        (1.0, 0.5)
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or (labels.size and not np.issubdtype(labels.dtype, np.integer)):
+        raise TypeError(f"labels must be a 1-D array of integer class labels, got dtype {labels.dtype}, shape {labels.shape}")
+    checked = _check_batches(labels, batches)
+    shares = [np.unique(labels[b], return_counts=True)[1].max() / len(b) for b in checked if b.size]
+    if not shares:
+        raise ValueError("batches holds no non-empty batch")
+    return float(np.mean(shares))
 
 
 def batching_report(

@@ -6,9 +6,12 @@ Import it explicitly, after ``ll.setup_notebook(...)``::
 
 What is here:
 
+- :func:`lstm_arrays`, :func:`embedding_table`: known weights, as the arrays
+  that ``layer.set_weights(...)`` takes (lesson 02 builds its layers in plain
+  Keras and loads these);
 - :func:`lstm_layer`, :func:`bidirectional_lstm`, :func:`embedding_layer`:
   built Keras layers with fixed, seeded weights (non-zero LSTM biases, so
-  padding effects are visible);
+  padding effects are visible), for later lessons, tests and the widget;
 - :func:`keras_mask_of`, :func:`without_keras_mask`: read or drop the
   ``_keras_mask`` that eager Keras tensors carry;
 - :func:`run_one_by_one`: the honest reference, each sequence run alone;
@@ -16,6 +19,8 @@ What is here:
   long TensorFlow error into a short, path-free one of the same type;
 - :func:`cudnn_mask_ok`: the cuDNN mask rule, computed with NumPy;
 - :func:`masked_mean`: the number Keras reports for a masked per-step loss;
+  these two are taught in lesson 02, in ``#@save lessons_lib.keras_masking``
+  cells that must stay identical to the code here (``tools/taught_code.py``);
 - :func:`masking_method_output`: the pure function behind the lesson's widget.
 """
 
@@ -50,6 +55,7 @@ __all__ = [
     "embedding_layer",
     "embedding_table",
     "keras_mask_of",
+    "lstm_arrays",
     "lstm_layer",
     "masked_mean",
     "masking_method_output",
@@ -80,6 +86,21 @@ def _check_weights(name: str, weights: Any) -> tuple[list[np.ndarray], int, int]
     if bias.shape != (4 * units,):
         raise ValueError(f"{name}['bias'] must have shape {(4 * units,)}, got {bias.shape}")
     return [kernel.copy(), recurrent.copy(), bias.copy()], kernel.shape[0], units
+
+
+def lstm_arrays(weights: Mapping[str, ArrayLike]) -> list[np.ndarray]:
+    """The arrays of a Keras-layout weight dict, in the order ``LSTM.set_weights`` takes them.
+
+    ``[kernel (features, 4u), recurrent_kernel (u, 4u), bias (4u,)]``, float32
+    copies (gate order i, f, c, o). For a ``Bidirectional(LSTM)``, add the
+    backward layer's list after the forward one's.
+
+    Example:
+        >>> import lessons_lib as ll
+        >>> [a.shape for a in lstm_arrays(ll.random_lstm_weights(3, 4, seed=0))]
+        [(3, 16), (4, 16), (16,)]
+    """
+    return _check_weights("weights", weights)[0]
 
 
 def lstm_layer(
@@ -297,20 +318,15 @@ def call_explained(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 def cudnn_mask_ok(mask: ArrayLike) -> dict[str, bool]:
-    """Check a ``(batch, time)`` mask against the cuDNN kernel's rule.
+    """Check a ``(batch, time)`` bool mask against the cuDNN kernel's rule.
 
-    cuDNN receives only one length per sequence, so Keras sends a mask to it
-    only if every row is strictly right-padded (True block first, then only
-    False) and no row is entirely False.
-
-    Returns:
-        ``{"right_padded": bool, "no_empty_row": bool, "ok": bool}``
+    cuDNN receives one length per sequence, so Keras sends a mask to it only if
+    every row is strictly right-padded (a True block first, then only False)
+    and no row is entirely False.
 
     Example:
-        >>> cudnn_mask_ok([[True, True, False], [True, False, False]])["ok"]
-        True
-        >>> cudnn_mask_ok([[False, True, True], [True, True, True]])["right_padded"]
-        False
+        >>> cudnn_mask_ok([[True, True, False], [True, False, False]])
+        {'right_padded': True, 'no_empty_row': True, 'ok': True}
     """
     arr = np.asarray(mask)
     if arr.ndim != 2:
@@ -320,26 +336,22 @@ def cudnn_mask_ok(mask: ArrayLike) -> dict[str, bool]:
     lengths = arr.sum(axis=1)
     right_padded = bool((arr == sequence_mask(lengths, arr.shape[1], padding="post")).all())
     no_empty_row = bool((lengths > 0).all())
-    return {"right_padded": right_padded, "no_empty_row": no_empty_row, "ok": right_padded and no_empty_row}
+    ok = right_padded and no_empty_row
+    return {"right_padded": right_padded, "no_empty_row": no_empty_row, "ok": ok}
 
 
 def masked_mean(values: ArrayLike, mask: ArrayLike) -> float:
-    """Mean of ``values`` over the True entries of ``mask``: what a Keras loss reports for masked outputs.
+    """Mean of ``values`` over the True entries of ``mask``: what a Keras loss reports, masked.
 
-    Keras gives each real step the weight ``total / n_real`` and each masked
-    step 0, then averages over all steps; that is ``sum(values * mask) / n_real``.
-    An all-False mask gives 0.0, as in Keras.
-
-    Args:
-        values: per-step losses, shape ``(batch, time)``.
-        mask: bool, same shape.
+    Keras gives each real step the weight ``total / n_real`` and each masked step
+    0, then averages over all steps: ``sum(values * mask) / n_real``. An
+    all-False mask gives 0.0, as in Keras.
 
     Example:
         >>> masked_mean([[1.0, 3.0, 100.0]], [[True, True, False]])
         2.0
     """
-    vals = np.asarray(values, dtype=np.float64)
-    m = np.asarray(mask)
+    vals, m = np.asarray(values, dtype=np.float64), np.asarray(mask)
     if m.dtype != bool:
         raise TypeError(f"mask must be a bool array, got dtype {m.dtype}")
     if m.shape != vals.shape:

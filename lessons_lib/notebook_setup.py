@@ -6,6 +6,8 @@ notebook's setup cell calls it.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import platform
 import random
@@ -14,7 +16,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-__all__ = ["KERNEL_ENV", "setup_notebook", "versions"]
+__all__ = ["KERNEL_ENV", "XMODES", "set_exception_mode", "setup_notebook", "versions"]
 
 #: Environment for every kernel that runs a lesson: the refresh tool, nbval
 #: (through the root conftest.py), ``make lab`` and :func:`setup_notebook`.
@@ -30,6 +32,8 @@ KERNEL_ENV = {
 }
 
 _FRAMEWORKS = ("tensorflow", "torch")
+#: IPython's exception reporting modes (``%xmode``).
+XMODES = ("Plain", "Context", "Verbose", "Minimal", "Docs", "Doctest")
 
 
 def versions(frameworks: Iterable[str] = _FRAMEWORKS) -> dict[str, str]:
@@ -59,6 +63,7 @@ def setup_notebook(
     threads: int = 1,
     precision: int = 4,
     quiet: bool = False,
+    xmode: str | None = "Minimal",
 ) -> None:
     """Prepare a lesson: quiet logs, seeds, determinism, print precision.
 
@@ -76,7 +81,15 @@ def setup_notebook(
     6. prints one line of versions and the device (unless ``quiet``) and, with
        "tensorflow", a second line naming the Keras masking regime
        (:func:`lessons_lib.keras_regime.keras_mask_regime`: do recurrent
-       layers pass their mask on?), because several Keras results depend on it.
+       layers pass their mask on?), because several Keras results depend on it;
+    7. inside IPython or Jupyter, switches exception reporting to ``xmode``
+       (IPython's ``%xmode``; default "Minimal": an error shows one line,
+       ``ValueError: ...``, instead of a page of frames, which is what a class
+       needs to read the lessons' error demos on a projector). The notice
+       "Exception reporting mode: ..." that ``%xmode`` prints is swallowed.
+       ``xmode=None`` leaves the mode alone; ``xmode="Context"`` gives back
+       IPython's full tracebacks (so does ``%xmode Context`` in any cell).
+       Outside IPython this step does nothing.
 
     It returns nothing, so a setup cell shows just that one line; call
     :func:`versions` for the numbers. The TensorFlow variables must be in the
@@ -91,6 +104,8 @@ def setup_notebook(
     unknown = [f for f in frameworks if f not in _FRAMEWORKS]
     if unknown:
         raise ValueError(f"frameworks may contain {_FRAMEWORKS}, got unknown {unknown!r}")
+    if xmode is not None and (not isinstance(xmode, str) or xmode.capitalize() not in XMODES):
+        raise ValueError(f"xmode must be None or one of {XMODES}, got {xmode!r}")
     if "tensorflow" in frameworks and "tensorflow" in sys.modules and "TF_ENABLE_ONEDNN_OPTS" not in os.environ:
         raise RuntimeError("call setup_notebook() before importing tensorflow, so its logs can be silenced")
     for key, val in KERNEL_ENV.items():
@@ -129,3 +144,23 @@ def setup_notebook(
             from .keras_regime import keras_mask_regime
 
             print(f"Keras mask regime: {keras_mask_regime()}")
+    if xmode is not None:
+        set_exception_mode(xmode)
+
+
+def set_exception_mode(xmode: str = "Minimal") -> bool:
+    """Run IPython's ``%xmode xmode`` quietly, if this runs inside IPython; say whether it did.
+
+    Example (outside IPython nothing happens):
+        >>> set_exception_mode("Minimal")
+        False
+    """
+    if not isinstance(xmode, str) or xmode.capitalize() not in XMODES:
+        raise ValueError(f"xmode must be one of {XMODES}, got {xmode!r}")
+    ipython = sys.modules.get("IPython")  # never import IPython just to find out it is not running
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return False
+    with contextlib.redirect_stdout(io.StringIO()):  # %xmode prints "Exception reporting mode: ..."
+        shell.run_line_magic("xmode", xmode.capitalize())
+    return True

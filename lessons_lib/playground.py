@@ -15,6 +15,7 @@ Keras and PyTorch are imported when a run first needs them, never on import.
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 
 import numpy as np
@@ -106,7 +107,12 @@ def _run_keras(method: str, padded: np.ndarray, mask: np.ndarray, seed: int):
     if method == "mask= argument":
         out = lstm(padded, mask=mask)
     elif method == "Masking layer":
-        out = lstm(masking(padded))
+        with warnings.catch_warnings():
+            # Keras >= 3.16 (recurrent layers do not pass the mask on) warns here that the LSTM
+            # "will therefore destroy the mask information": true but harmless, nothing follows it.
+            # The LSTM itself still uses the mask, in both regimes.
+            warnings.filterwarnings("ignore", message=".*does not support masking.*")
+            out = lstm(masking(padded))
     else:  # "no mask" and "multiply outputs by mask" run the LSTM unmasked
         out = lstm(padded)
     out = np.asarray(out, dtype=np.float64)

@@ -21,10 +21,17 @@ What is here:
 - :func:`masked_mean` is a mask-weighted mean for losses; given the inputs and
   ``fn=`` it masks them before the op, so NaN or inf in the padding reaches
   neither the value nor the gradients.
-- :class:`PadCollate` is a ``collate_fn`` that pads and returns lengths;
+- :func:`pad_collate` is a ``collate_fn`` that pads and returns lengths;
+  :class:`PadCollate` is its configurable version (padding value, bare
+  sequences, per-step targets);
   :class:`BucketBatchSampler` wraps :func:`lessons_lib.bucket_batches` as a
   ``batch_sampler`` for a ``DataLoader``.
 - :func:`packing_summary` is the pure function behind the lesson 03 widget.
+
+Lesson 03 writes out :func:`last_valid_step`, :func:`packed_forward` and
+:func:`pad_collate` in ``#@save lessons_lib.torch_packing`` cells: each must stay
+byte-for-byte the code here (``tools/taught_code.py``), so they are kept short,
+and their argument checks live in small private ``_check_*`` helpers.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike
 from torch import nn
-from torch.nn.utils import rnn as rnn_utils
+from torch.nn.utils import rnn
 
 from ._validate import as_bool_mask, as_lengths, check_count, check_numeric, check_real_number
 from .batching import bucket_batches
@@ -51,6 +58,7 @@ __all__ = [
     "lstm_from_keras_weights",
     "masked_mean",
     "packed_forward",
+    "pad_collate",
     "packed_layout",
     "packing_summary",
     "per_sequence_forward",
@@ -178,13 +186,24 @@ def packed_layout(lengths: ArrayLike, *, enforce_sorted: bool = False) -> Packed
     return PackedLayout(arr, batch_sizes, sorted_indices, unsorted_indices, row_sequence, row_step, grid)
 
 
+# The picture keeps one size whatever the lengths (a widget's image must not jump as sliders
+# move), and its text stays >= 10 pt: at 80 dpi that is >= 11 px on screen at 100% zoom.
+PLOT_FIGSIZE = (9.6, 5.0)
+PLOT_DPI = 80
+PLOT_FONTSIZE = 10
+
+
 def plot_packed_layout(layout: PackedLayout | ArrayLike, *, axes=None, title: str | None = None):
     """Draw a packed batch: the padded grid, and the ``data`` rows it becomes.
 
     Top: the padded batch (sequence b by time step t); each real cell shows
     the row of ``data`` it lands in, padding is grey. Bottom: ``data`` row by
-    row, each labelled with its (b, t), grouped by time step with the
-    matching ``batch_sizes`` entry.
+    row, each labelled with its sequence ``b``, grouped by time step ``t``
+    (the group sizes are ``batch_sizes``).
+
+    The new figure (when ``axes`` is None) is always ``PLOT_FIGSIZE`` inches at
+    ``PLOT_DPI`` (768 x 400 px), with text of ``PLOT_FONTSIZE`` pt or more, for
+    every batch the lesson 03 widget allows (up to 5 sequences of up to 8 steps).
 
     Args:
         layout: a :class:`PackedLayout`, or lengths to compute one from.
@@ -193,6 +212,12 @@ def plot_packed_layout(layout: PackedLayout | ArrayLike, *, axes=None, title: st
 
     Returns:
         The two Axes ``(ax_grid, ax_data)``.
+
+    Example:
+        >>> ax_grid, ax_data = plot_packed_layout([2, 3, 1])
+        >>> ax_data.get_title()
+        'packed.data, grouped by time step t: batch_sizes = [3, 2, 1]'
+        >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     import matplotlib.pyplot as plt
 
@@ -201,9 +226,9 @@ def plot_packed_layout(layout: PackedLayout | ArrayLike, *, axes=None, title: st
     grid = layout.index_grid
     batch, max_len = grid.shape
     n_rows = layout.row_sequence.size
+    size = PLOT_FONTSIZE
     if axes is None:
-        width = max(6.0, 0.55 * n_rows + 1.5)
-        _, axes = plt.subplots(2, 1, figsize=(width, 1.2 + 0.45 * batch + 1.6), height_ratios=[max(batch, 1), 1.6])
+        _, axes = plt.subplots(2, 1, figsize=PLOT_FIGSIZE, dpi=PLOT_DPI, height_ratios=[3, 1])
     ax_grid, ax_data = axes
     cmap = plt.get_cmap("tab10")
     colours = np.ones((batch, max_len, 3)) * 0.9
@@ -212,27 +237,29 @@ def plot_packed_layout(layout: PackedLayout | ArrayLike, *, axes=None, title: st
     ax_grid.imshow(colours, aspect="auto")
     for (b, t), row in np.ndenumerate(grid):
         ax_grid.text(t, b, str(row) if row >= 0 else "pad", ha="center", va="center",
-                     color="white" if row >= 0 else "gray", fontsize=9)
+                     color="white" if row >= 0 else "gray", fontsize=size)
     ax_grid.set_xticks(range(max_len))
     ax_grid.set_yticks(range(batch), [f"b{b} (len {n})" for b, n in enumerate(layout.lengths.tolist())])
-    ax_grid.set_xlabel("time step t   (number in a cell = row of packed.data)")
-    ax_grid.set_title(title or f"padded batch, lengths {layout.lengths.tolist()}")
+    ax_grid.tick_params(labelsize=size)
+    ax_grid.set_xlabel("time step t   (number in a cell = row of packed.data)", fontsize=size)
+    ax_grid.set_title(title or f"padded batch, lengths {layout.lengths.tolist()}", fontsize=size + 1)
     strip = np.array([cmap(b % 10)[:3] for b in layout.row_sequence])[None, :, :]
     ax_data.imshow(strip, aspect="auto", extent=(-0.5, n_rows - 0.5, 0.5, -0.5))
-    for r, label in enumerate(layout.row_labels()):
-        ax_data.text(r, 0, label.replace(",", "\n"), ha="center", va="center", color="white", fontsize=8)
-    start = 0
-    for t, size in enumerate(layout.batch_sizes.tolist()):
+    for r, b in enumerate(layout.row_sequence.tolist()):
+        ax_data.text(r, 0, f"b{b}", ha="center", va="center", color="white", fontsize=size)
+    starts = np.concatenate([[0], np.cumsum(layout.batch_sizes)[:-1]])
+    for t, (start, group) in enumerate(zip(starts.tolist(), layout.batch_sizes.tolist())):
         if start:
             ax_data.axvline(start - 0.5, color="black", lw=2)
-        ax_data.text(start + size / 2 - 0.5, 0.75, f"t={t}: {size}", ha="center", va="top", fontsize=8)
-        start += size
+        ax_data.text(start + group / 2 - 0.5, 0.6, f"t{t}", ha="center", va="top", fontsize=size)
     ax_data.set_xlim(-0.5, n_rows - 0.5)
-    ax_data.set_ylim(1.3, -0.5)
+    ax_data.set_ylim(1.4, -0.5)
     ax_data.set_yticks([])
-    ax_data.set_xticks(range(n_rows))
-    ax_data.set_xlabel("row of packed.data")
-    ax_data.set_title(f"packed.data rows; batch_sizes = {layout.batch_sizes.tolist()}")
+    ax_data.set_xticks(starts.tolist())  # the first row of each time step
+    ax_data.tick_params(labelsize=size)
+    ax_data.set_xlabel("row of packed.data (ticks: the first row of each time step)", fontsize=size)
+    ax_data.set_title(f"packed.data, grouped by time step t: batch_sizes = {layout.batch_sizes.tolist()}",
+                      fontsize=size + 1)
     ax_data.figure.tight_layout()
     return ax_grid, ax_data
 
@@ -245,37 +272,33 @@ def _check_tensor(name: str, value: Any, ndim_min: int) -> torch.Tensor:
     return value
 
 
-def last_valid_step(output: torch.Tensor, lengths: Any, *, batch_first: bool = True) -> torch.Tensor:
-    """Gather ``output[b, lengths[b] - 1]`` for every sequence b (post-padded batches).
-
-    For a forward (unidirectional) LSTM this equals ``h_n[-1]`` of the packed
-    run; ``output[:, -1]`` does not, because for short sequences the last row
-    is padding.
-
-    Args:
-        output: ``(batch, time, ...)`` (or ``(time, batch, ...)`` if not batch_first).
-        lengths: ``(batch,)`` ints in ``1..time``.
-
-    Returns:
-        A new tensor ``(batch, ...)``.
-
-    Example:
-        >>> out = torch.arange(6.).reshape(2, 3, 1)
-        >>> last_valid_step(out, [2, 3]).flatten().tolist()
-        [1.0, 5.0]
-    """
+def _check_last_valid_step(output: Any, lengths: Any, batch_first: bool) -> None:
+    """Raise if ``last_valid_step(output, lengths)`` would gather anything but real steps."""
     output = _check_tensor("output", output, 2)
-    if not batch_first:
-        output = output.transpose(0, 1)
-    batch, time = output.shape[:2]
+    batch, time = output.shape[:2] if batch_first else output.shape[1::-1]
     lens = lengths_tensor(lengths, max_len=time)
     if lens.numel() != batch:
         raise ValueError(f"lengths has {lens.numel()} entries but output has batch size {batch}")
     zero = torch.nonzero(lens == 0).flatten()
     if zero.numel():
         raise ValueError(f"lengths[{int(zero[0])}] = 0: a zero-length sequence has no last step")
-    index = (lens - 1).to(output.device)
-    return output[torch.arange(batch, device=output.device), index].clone()
+
+
+def last_valid_step(output: torch.Tensor, lengths: torch.Tensor | list[int], *,
+                    batch_first: bool = True) -> torch.Tensor:
+    """Each sequence's output at its last real step, ``output[b, lengths[b] - 1]`` (post-padding).
+
+    ``output``: ``(batch, time, ...)``, or ``(time, batch, ...)`` if not batch_first;
+    ``lengths``: ``(batch,)`` ints in 1..time. Returns ``(batch, ...)``.
+
+    >>> last_valid_step(torch.arange(6.).reshape(2, 3, 1), [2, 3]).flatten().tolist()
+    [1.0, 5.0]
+    """
+    _check_last_valid_step(output, lengths, batch_first)  # raises on bad input
+    if not batch_first:
+        output = output.transpose(0, 1)  # (time, batch, ...) -> (batch, time, ...)
+    lengths = torch.as_tensor(lengths).cpu()
+    return output[torch.arange(len(lengths)), lengths - 1]  # (b, lengths[b] - 1) for each b
 
 
 def lstm_from_keras_weights(
@@ -339,56 +362,46 @@ def _check_rnn(module: Any) -> nn.RNNBase:
     return module
 
 
-def packed_forward(module: nn.RNNBase, padded: torch.Tensor, lengths: Any, *, total_length: int | None = None):
-    """Run an LSTM/GRU/RNN over a post-padded batch through packing; zero lengths allowed.
-
-    PyTorch refuses to pack a zero-length sequence. The documented workaround
-    is used: clamp every length to at least 1, pack (``enforce_sorted=False``),
-    run, unpack, then overwrite the results of the empty sequences with zeros
-    (their output rows, and their ``h_n``/``c_n``, which would otherwise hold
-    the state after reading one padding step).
-
-    Args:
-        module: an ``nn.LSTM``, ``nn.GRU`` or ``nn.RNN``; its ``batch_first`` is respected.
-        padded: ``(batch, time, features)`` (or time-major if not batch_first).
-        lengths: ``(batch,)`` ints in ``0..time``.
-        total_length: time length of the returned output (default: ``time``).
-
-    Returns:
-        ``(output, hidden)`` like the module: output padded with zeros to
-        ``total_length``; hidden is ``h_n`` or ``(h_n, c_n)`` in the original
-        batch order, zero for empty sequences.
-
-    Example:
-        >>> lstm = nn.LSTM(2, 3, batch_first=True)
-        >>> out, (h_n, c_n) = packed_forward(lstm, torch.ones(2, 4, 2), [4, 0])
-        >>> out.shape, bool(h_n[:, 1].eq(0).all())
-        (torch.Size([2, 4, 3]), True)
-    """
+def _check_packed_forward(module: Any, padded: Any, lengths: Any, total_length: Any) -> None:
+    """Raise if ``packed_forward(module, padded, lengths, total_length=...)`` cannot run as documented."""
     module = _check_rnn(module)
     padded = _check_tensor("padded", padded, 3)
     time_axis = 1 if module.batch_first else 0
-    batch = padded.shape[1 - time_axis]
-    lens = lengths_tensor(lengths, max_len=padded.shape[time_axis])
+    batch, time = padded.shape[1 - time_axis], padded.shape[time_axis]
+    lens = lengths_tensor(lengths, max_len=time)
     if lens.numel() != batch:
         raise ValueError(f"lengths has {lens.numel()} entries but padded has batch size {batch}")
-    if total_length is None:
-        total_length = padded.shape[time_axis]
-    total_length = check_count("total_length", total_length, minimum=padded.shape[time_axis])
-    empty = lens == 0
-    packed = rnn_utils.pack_padded_sequence(padded, lens.clamp(min=1), batch_first=module.batch_first, enforce_sorted=False)
+    if total_length is not None:
+        check_count("total_length", total_length, minimum=time)
+
+
+def packed_forward(module: nn.RNNBase, padded: torch.Tensor, lengths: torch.Tensor | list[int], *,
+                   total_length: int | None = None) -> tuple[torch.Tensor, tuple | torch.Tensor]:
+    """Run an LSTM/GRU/RNN over a post-padded batch through packing; zero lengths are allowed.
+
+    ``padded``: ``(batch, time, features)`` (time first if not ``module.batch_first``);
+    ``lengths``: ``(batch,)`` ints in 0..time. Returns ``(output, hidden)`` like the module,
+    in the original batch order, output padded with zeros to ``total_length`` (default: time);
+    an empty sequence gets zero outputs and a zero ``h_n`` (and ``c_n``).
+
+    >>> lstm = nn.LSTM(2, 3, batch_first=True)
+    >>> out, (h_n, c_n) = packed_forward(lstm, torch.ones(2, 4, 2), [4, 0])
+    >>> tuple(out.shape), h_n[0, 1].tolist()
+    ((2, 4, 3), [0.0, 0.0, 0.0])
+    """
+    _check_packed_forward(module, padded, lengths, total_length)  # raises on bad input
+    lengths = torch.as_tensor(lengths).cpu()  # packing wants the lengths on the CPU
+    bf = module.batch_first
+    safe = lengths.clamp(min=1)  # packing refuses 0; an empty sequence reads one padding step
+    packed = rnn.pack_padded_sequence(padded, safe, batch_first=bf, enforce_sorted=False)
     packed_out, hidden = module(packed)
-    output, _ = rnn_utils.pad_packed_sequence(packed_out, batch_first=module.batch_first, total_length=total_length)
-    if empty.any():
-        keep = (~empty).to(padded.device)
-        out_keep = keep.view(-1, 1, 1) if module.batch_first else keep.view(1, -1, 1)
-        output = torch.where(out_keep, output, torch.zeros((), dtype=output.dtype, device=output.device))
-
-        def zero_empty(state: torch.Tensor) -> torch.Tensor:  # (layers * directions, batch, units)
-            return torch.where(keep.view(1, -1, 1), state, torch.zeros((), dtype=state.dtype, device=state.device))
-
-        hidden = tuple(zero_empty(s) for s in hidden) if isinstance(hidden, tuple) else zero_empty(hidden)
-    return output, hidden
+    total_length = total_length or padded.shape[1 if bf else 0]
+    output, _ = rnn.pad_packed_sequence(packed_out, batch_first=bf, total_length=total_length)
+    real = (lengths > 0).to(padded.device)  # False for the empty sequences
+    output = torch.where(real.view(-1, 1, 1) if bf else real.view(1, -1, 1), output, 0.0)
+    if isinstance(hidden, tuple):  # LSTM: (h_n, c_n), each (layers * directions, batch, units)
+        return output, tuple(torch.where(real.view(1, -1, 1), state, 0.0) for state in hidden)
+    return output, torch.where(real.view(1, -1, 1), hidden, 0.0)  # GRU and RNN: h_n
 
 
 def per_sequence_forward(module: nn.RNNBase, sequences: Sequence[torch.Tensor]):
@@ -524,9 +537,50 @@ def masked_mean(
     return total / (count * per_step)
 
 
+def _check_pairs(batch: Any) -> None:
+    """Raise unless ``batch`` is a non-empty list of ``(sequence, target)`` tensor pairs that stack."""
+    if not isinstance(batch, (list, tuple)):
+        raise TypeError(f"batch must be a list of (sequence, target) pairs, got {type(batch).__name__}")
+    if len(batch) == 0:
+        raise ValueError("batch is empty: nothing to collate")
+    for i, item in enumerate(batch):
+        if not isinstance(item, (list, tuple)) or len(item) != 2:
+            raise TypeError(f"batch[{i}] must be a (sequence, target) pair, got {type(item).__name__}")
+        seq, target = _check_tensor(f"batch[{i}][0]", item[0], 1), item[1]
+        if not isinstance(target, torch.Tensor):
+            raise TypeError(f"batch[{i}][1] (the target) must be a torch.Tensor, got {type(target).__name__}")
+        first_seq, first_target = batch[0]
+        if seq.shape[1:] != first_seq.shape[1:]:
+            raise ValueError(f"batch[{i}][0] has shape {tuple(seq.shape)}, but batch[0][0] has "
+                             f"{tuple(first_seq.shape)}: only the length (axis 0) may differ")
+        if target.shape != first_target.shape:
+            raise ValueError(f"batch[{i}][1] has shape {tuple(target.shape)}, but batch[0][1] has "
+                             f"{tuple(first_target.shape)}: targets are stacked, so they must match")
+
+
+def pad_collate(batch: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, ...]:
+    """A DataLoader ``collate_fn``: ``(sequence, target)`` pairs -> ``(padded, lengths, targets)``.
+
+    Sequences ``(length_i, features)`` are post-padded with 0 to ``(batch, max_len, features)``;
+    ``lengths`` is a CPU int64 tensor, ready for packing; the targets are stacked.
+
+    >>> pairs = [(torch.ones(3, 2), torch.tensor(1.0)), (torch.ones(1, 2), torch.tensor(0.0))]
+    >>> padded, lengths, targets = pad_collate(pairs)
+    >>> tuple(padded.shape), lengths.tolist(), targets.tolist()
+    ((2, 3, 2), [3, 1], [1.0, 0.0])
+    """
+    _check_pairs(batch)  # raises on bad input
+    sequences = [seq for seq, _ in batch]
+    lengths = torch.tensor([len(seq) for seq in sequences])  # int64, on the CPU
+    padded = rnn.pad_sequence(sequences, batch_first=True)  # post-padding with 0
+    targets = torch.stack([target for _, target in batch])
+    return padded, lengths, targets
+
+
 class PadCollate:
     """A ``collate_fn`` that pads a list of sequences and returns their lengths.
 
+    The configurable version of :func:`pad_collate` (lesson 03 writes that one out).
     Each dataset item is a ``(length_i, ...)`` tensor, or a ``(sequence, target)`` pair.
 
     Returns ``(padded, lengths)`` or ``(padded, lengths, targets)``:
@@ -574,11 +628,11 @@ class PadCollate:
                     )
                 targets.append(target)
         lengths = torch.tensor([s.shape[0] for s in sequences], dtype=torch.int64)
-        padded = rnn_utils.pad_sequence(sequences, batch_first=True, padding_value=self.padding_value)
+        padded = rnn.pad_sequence(sequences, batch_first=True, padding_value=self.padding_value)
         if not pairs:
             return padded, lengths
         if self.per_step_targets:
-            target_batch = rnn_utils.pad_sequence(targets, batch_first=True, padding_value=self.target_padding_value)
+            target_batch = rnn.pad_sequence(targets, batch_first=True, padding_value=self.target_padding_value)
         else:
             target_batch = torch.stack(targets)
         return padded, lengths, target_batch
@@ -660,9 +714,9 @@ def packing_summary(lengths: ArrayLike, *, units: int = 2, n_features: int = 2, 
     check_count("units", units, minimum=1)
     lstm = lstm_from_keras_weights(random_lstm_weights(n_features, units, seed=seed), dtype=torch.float64)
     seqs = [torch.from_numpy(a.astype(np.float64)) for a in random_ragged_batch(layout.lengths, n_features, seed=seed)]
-    padded = rnn_utils.pad_sequence(seqs, batch_first=True)
+    padded = rnn.pad_sequence(seqs, batch_first=True)
     with torch.no_grad():
-        packed = rnn_utils.pack_padded_sequence(padded, torch.from_numpy(layout.lengths), batch_first=True,
+        packed = rnn.pack_padded_sequence(padded, torch.from_numpy(layout.lengths), batch_first=True,
                                                 enforce_sorted=False)
         _, (h_n, _) = lstm(packed)
     return {

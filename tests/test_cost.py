@@ -147,6 +147,88 @@ def test_same_batches_counts_identical_member_sets():
     assert cost.same_batches(sorted_batches, ll.sorted_batches([3, 1, 2, 5], 2)) == 2
 
 
+# -- sequential_steps: the latency term --------------------------------------------------------
+
+
+def test_sequential_steps_is_the_sum_of_batch_maxima():
+    lengths = [5, 1, 2, 8]
+    assert cost.sequential_steps(lengths, [[0, 1], [2, 3]]) == 5 + 8
+    assert cost.sequential_steps(lengths) == 8
+    assert cost.sequential_steps(lengths, [[0], [], [1, 2, 3]]) == 5 + 8
+    # the law table's third batch: 830 steps of work over a 200-step chain
+    sparse = np.r_[200, np.full(63, 10)]
+    assert (cost.packed_steps(sparse), cost.sequential_steps(sparse)) == (830, 200)
+
+
+def test_bucketing_shortens_the_chain_packing_cannot():
+    lengths = cost.long_tailed_lengths(256, seed=3)
+    random_b, bucket_b = ll.random_batches(lengths, 32, seed=0), ll.bucket_batches(lengths, 32, seed=0)
+    assert cost.sequential_steps(lengths, bucket_b) < cost.sequential_steps(lengths, random_b) / 2
+    with pytest.raises(ValueError, match=r"batches\[0\]"):
+        cost.sequential_steps(lengths, [[999]])
+
+
+# -- pairs_together_again / majority_label_share -----------------------------------------------
+
+
+def test_pairs_together_again_by_hand():
+    assert cost.pairs_together_again([[0, 1], [2, 3]], [[1, 0], [2, 4], [3]]) == 0.5
+    assert cost.pairs_together_again([[0, 1, 2]], [[0, 1], [2]]) == pytest.approx(1 / 3)
+    assert np.isnan(cost.pairs_together_again([[0], [1]], [[0, 1]]))  # no pair in the first epoch
+    assert cost.pairs_together_again([[0, 1]], [[0]]) == 0.0  # 1 missing from the second epoch
+
+
+def test_pairs_together_again_random_bucketed_sorted():
+    """The measured figures of lesson 07 and bench_waste: 0.002 random, 0.158 default pool, 1.0 sorted."""
+    lengths = cost.long_tailed_lengths(20000, seed=0)
+    random_share = cost.pairs_together_again(*(ll.random_batches(lengths, 32, seed=s) for s in (0, 1)))
+    bucket_share = cost.pairs_together_again(*(ll.bucket_batches(lengths, 32, seed=s) for s in (0, 1)))
+    sorted_share = cost.pairs_together_again(*(ll.sorted_batches(lengths, 32) for _ in (0, 1)))
+    assert round(random_share, 3) == 0.002 and round(bucket_share, 3) == 0.158 and sorted_share == 1.0
+    # random batches: about (batch - 1) / (n - 1)
+    assert random_share == pytest.approx(31 / 19999, rel=0.2)
+
+
+@pytest.mark.parametrize(
+    "a, b, match",
+    [
+        ([[0, 1], [1]], [[0, 1]], r"a\[1\] repeats index 1"),
+        ([[0, 1]], [[0, 1], [0]], r"b\[1\] repeats index 0"),
+        ([[0, -1]], [[0]], r"a\[0\] holds a negative index"),
+        ([[0.5, 1.0]], [[0, 1]], r"a\[0\] must be a 1-D array of integer indices"),
+        ([[[0, 1]]], [[0, 1]], r"a\[0\] must be a 1-D array"),
+    ],
+)
+def test_pairs_together_again_rejects_bad_batches(a, b, match):
+    with pytest.raises(ValueError, match=match):
+        cost.pairs_together_again(a, b)
+
+
+def test_majority_label_share_by_hand_and_on_japanese_vowels():
+    assert cost.majority_label_share([0, 0, 1, 1], [[0, 1], [2, 3]]) == 1.0
+    assert cost.majority_label_share([0, 0, 1, 1], [[0, 2], [1, 3]]) == 0.5
+    assert cost.majority_label_share([0, 1, 1], [[0, 1, 2], []]) == pytest.approx(2 / 3)  # empty batches skipped
+    from lessons_lib.datasets import load_japanese_vowels
+
+    jv = load_japanese_vowels("train")
+    share = {
+        name: np.mean([cost.majority_label_share(jv.labels, make(jv.lengths, 32, seed=s)) for s in range(5)])
+        for name, make in (("random", ll.random_batches), ("bucketed", ll.bucket_batches))
+    }
+    assert (round(share["random"], 3), round(share["bucketed"], 3)) == (0.2, 0.294)
+
+
+def test_majority_label_share_rejects_bad_input():
+    with pytest.raises(TypeError, match="labels must be a 1-D array of integer"):
+        cost.majority_label_share(["a", "b"], [[0, 1]])
+    with pytest.raises(TypeError, match="labels"):
+        cost.majority_label_share([0.5, 1.0], [[0, 1]])
+    with pytest.raises(ValueError, match=r"batches\[0\] holds an index outside"):
+        cost.majority_label_share([0, 1], [[0, 5]])
+    with pytest.raises(ValueError, match="no non-empty batch"):
+        cost.majority_label_share([0, 1], [[]])
+
+
 def test_median_seconds_calls_warmup_plus_repeats():
     calls = []
     result = cost.median_seconds(lambda: calls.append(1), 4, warmup=2)

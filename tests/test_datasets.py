@@ -224,3 +224,17 @@ def test_prepare_japanese_vowels_uses_training_statistics_only():
     assert np.abs(np.concatenate(data.test.sequences).mean(axis=0)).max() > 1e-3
     raw_test = ds.load_japanese_vowels("test")
     np.testing.assert_allclose(data.test.sequences[5], (raw_test.sequences[5] - data.mean) / data.std, rtol=1e-6)
+
+
+def test_validation_comes_from_the_training_file_and_no_test_utterance_does():
+    """Lesson 06's claim: validation rows are training-file recordings; the test file shares none of them."""
+    train, test = ds.load_japanese_vowels("train"), ds.load_japanese_vowels("test")
+    data = ds.prepare_japanese_vowels(0.2, seed=0)
+    keep, held = ds.stratified_split(train.labels, 0.2, seed=0)
+    mean, std = ds.fit_standardizer([train.sequences[i] for i in keep])
+    for i, v in zip(held, data.val.sequences):
+        np.testing.assert_array_equal(ds.standardize([train.sequences[i]], mean, std)[0], v)
+    train_rows = {s.tobytes() for s in train.sequences}
+    assert not any(s.tobytes() in train_rows for s in test.sequences)
+    readme = resources.files("lessons_lib").joinpath("data/japanese_vowels/README.md").read_text()
+    assert "by the same 9 speakers in different opportunities" in readme

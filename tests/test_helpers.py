@@ -46,6 +46,55 @@ def test_setup_notebook_prints_versions_and_rejects_unknown(capsys):
         ll.setup_notebook(0, frameworks=("jax",))
 
 
+def test_setup_notebook_switches_ipython_to_minimal_tracebacks_quietly(capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_line_magic("xmode", "Context")
+        capsys.readouterr()
+        ll.setup_notebook(0, quiet=True)
+        assert shell.InteractiveTB.mode == "Minimal"
+        assert capsys.readouterr().out == ""  # no "Exception reporting mode: Minimal" in the setup cell
+        ll.setup_notebook(0, quiet=True, xmode="context")
+        assert shell.InteractiveTB.mode == "Context"
+        shell.run_line_magic("xmode", "Verbose")
+        capsys.readouterr()
+        ll.setup_notebook(0, quiet=True, xmode=None)  # opting out leaves the mode alone
+        assert shell.InteractiveTB.mode == "Verbose"
+        with pytest.raises(ValueError, match="xmode must be None or one of"):
+            ll.setup_notebook(0, xmode="short")
+        assert capsys.readouterr().out == ""
+    finally:
+        InteractiveShell.clear_instance()
+
+
+def test_setup_notebook_outside_ipython_leaves_exceptions_alone(capsys):
+    from lessons_lib.notebook_setup import set_exception_mode
+
+    assert set_exception_mode("Minimal") is False
+    ll.setup_notebook(0, quiet=True)
+    assert capsys.readouterr().out == ""
+
+
+def test_minimal_xmode_in_a_kernel_gives_a_one_line_error():
+    """In a real kernel, an error after the setup cell is one line; the setup cell prints no mode notice."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("import lessons_lib as ll\nll.setup_notebook(0)"),
+        nbformat.v4.new_code_cell("1 / 0"),
+    ]
+    NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True).execute()
+    setup_text = "".join(o.get("text", "") for o in nb.cells[0].outputs)
+    assert "Exception reporting mode" not in setup_text and setup_text.startswith("python 3.")
+    (error,) = [o for o in nb.cells[1].outputs if o.output_type == "error"]
+    assert error.ename == "ZeroDivisionError"
+    assert len(error.traceback) == 1, error.traceback  # Minimal: just "ZeroDivisionError: division by zero"
+
+
 def test_final_state_vs_reference_mask_fixes_both_sides():
     w = ll.random_lstm_weights(3, 4, seed=5)
     seq = ll.random_ragged_batch([5], 3, seed=5)[0]
@@ -68,11 +117,57 @@ def test_numeric_gradient_matches_analytic_and_keeps_input():
 
 def test_lesson01_checkers(capsys):
     assert not lesson01.exercise_1(None)
-    assert not lesson01.exercise_1(ll.sequence_mask([2, 4, 1], 5))  # post instead of pre
-    assert "differs at index (0, 0)" in capsys.readouterr().out
+    capsys.readouterr()
     assert lesson01.exercise_1(ll.sequence_mask([2, 4, 1], 5, padding="pre"))
-    assert not lesson01.exercise_2([3, 1, 5, 0.0])
     assert lesson01.exercise_2(np.array([3, 1, 5, 0]))
+    assert capsys.readouterr().out == "Correct: mask is right.\nCorrect: lengths is right.\n"
+    assert not lesson01.exercise_2([3, 1, 5, 0.0])
+    assert "integers" in capsys.readouterr().out
+
+
+def _feedback(check, answer, capsys) -> str:
+    capsys.readouterr()
+    assert not check(answer)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet: ") and out.count("\n") == 1
+    return out
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (ll.sequence_mask([2, 4, 1], 5), "POST-padding mask"),  # the wrong side
+        (ll.sequence_mask([2, 4, 1], 5).astype(int), "POST-padding mask"),
+        (~ll.sequence_mask([2, 4, 1], 5, padding="pre"), "True marks the padding"),
+        (np.arange(5) > (5 - np.array([2, 4, 1]))[:, None], "one True step too few"),
+        (ll.sequence_mask([2, 4, 1], 5, padding="pre").astype(int), "the values are right"),
+        (ll.sequence_mask([2, 4, 1], 5, padding="pre").T, "one ROW per sequence"),
+        (np.eye(3, 5, dtype=bool), "differs at index (0, 0): got True, expected False"),
+    ],
+)
+def test_lesson01_exercise_1_names_the_mistake(answer, says, capsys):
+    assert says in _feedback(lesson01.exercise_1, answer, capsys)
+
+
+_PADDED = lesson01.EXERCISE_2_PADDED
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (np.argmax(_PADDED == 0, axis=1), "row 2 has none, all False, and argmax of all False is 0, not 5"),
+        (np.argmax(_PADDED != 0, axis=1), "argmax of a bool mask gives the index of its FIRST True"),
+        (np.argmax(_PADDED, axis=1), "where the largest/smallest token sits"),
+        (5 - (_PADDED != 0).sum(axis=1), "PADDING steps"),
+        ((_PADDED != 0).sum(axis=1) - 1, "indices of the last real steps"),
+        ([3, 1, 4, 0], "differs at index (2,): got 4, expected 5"),
+    ],
+)
+def test_lesson01_exercise_2_names_the_mistake(answer, says, capsys):
+    assert says in _feedback(lesson01.exercise_2, answer, capsys)
+
+
+def test_lesson01_checkers_more(capsys):
     assert not lesson01.exercise_3({"a", "d"})
     assert not lesson01.exercise_3({"d"})
     assert not lesson01.exercise_3({"z"})

@@ -103,6 +103,23 @@ def test_bidirectional_rejects_mismatched_weights(weights):
         km.bidirectional_lstm(weights, {"kernel": weights["kernel"]})
 
 
+def test_lstm_arrays_are_set_weights_order(weights):
+    before = _copy(weights)
+    arrays = km.lstm_arrays(weights)
+    assert [a.shape for a in arrays] == [(3, 16), (4, 16), (16,)]
+    lstm = keras.layers.LSTM(4)
+    lstm.build((None, None, 3))
+    lstm.set_weights(arrays)
+    for got, want in zip(lstm.get_weights(), km.lstm_layer(weights).get_weights()):
+        np.testing.assert_array_equal(got, want)
+    arrays[0][0, 0] += 1.0  # the arrays are copies
+    np.testing.assert_array_equal(weights["kernel"], before["kernel"])
+    with pytest.raises(ValueError, match=r"weights is missing \['bias'\]"):
+        km.lstm_arrays({"kernel": weights["kernel"], "recurrent_kernel": weights["recurrent_kernel"]})
+    with pytest.raises(TypeError, match="weights must be a dict"):
+        km.lstm_arrays([1, 2, 3])
+
+
 # --- embeddings -----------------------------------------------------------------------------------
 
 
@@ -330,56 +347,159 @@ def test_masking_method_output_rejects_bad_input():
 # --- checkers ---------------------------------------------------------------------------------------
 
 
+def _said(capsys) -> str:
+    """What the checker printed, on one line (its feedback is wrapped for projection)."""
+    return " ".join(capsys.readouterr().out.split())
+
+
 def test_exercise_1(capsys):
     x = check.exercise_1_data()
     right = keras.layers.Masking(mask_value=0.0).compute_mask(x).numpy()
     assert bool(check.exercise_1(right)) is True
-    assert capsys.readouterr().out.startswith("Correct:")
+    assert _said(capsys).startswith("Correct:")
     assert bool(check.exercise_1(None)) is False
     wrong = ~np.any(x == 0.0, axis=-1)  # "zeros are masked": a step with one zero feature dropped
     assert bool(check.exercise_1(wrong)) is False
-    out = capsys.readouterr().out
+    out = _said(capsys)
     assert "Not yet: answer is still None" in out and "ALL features equal mask_value" in out
+    assert bool(check.exercise_1(~right)) is False
+    assert "inverted: in a Keras mask True means the step is KEPT" in _said(capsys)
     assert bool(check.exercise_1(right.astype(int))) is False
     assert bool(check.exercise_1(right[:2])) is False
-    assert "shape (3, 4)" in capsys.readouterr().out
+    assert "shape (3, 4)" in _said(capsys)
+
+
+def _token_model(*layers):
+    return keras.Sequential([keras.Input((None,), dtype="int32"), *layers])
 
 
 def test_exercise_2(capsys):
-    fixed = keras.Sequential(
-        [keras.Input((None,), dtype="int32"), keras.layers.Embedding(20, 3, mask_zero=True), keras.layers.LSTM(4)]
-    )
-    buggy = keras.Sequential(
-        [
-            keras.Input((None,), dtype="int32"),
-            keras.layers.Embedding(20, 3),
-            keras.layers.Masking(0.0),
-            keras.layers.LSTM(4),
-        ]
-    )
+    fixed = _token_model(keras.layers.Embedding(20, 3, mask_zero=True), keras.layers.LSTM(4))
+    buggy = _token_model(keras.layers.Embedding(20, 3), keras.layers.Masking(0.0), keras.layers.LSTM(4))
     assert bool(check.exercise_2(fixed)) is True
-    assert capsys.readouterr().out.startswith("Correct:")
+    assert _said(capsys).startswith("Correct:")
     assert bool(check.exercise_2(buggy)) is False
-    assert "not masked" in capsys.readouterr().out
+    assert "Masking after an Embedding masks nothing" in _said(capsys)
     assert bool(check.exercise_2(None)) is False
     assert bool(check.exercise_2(3)) is False
-    no_lstm = keras.Sequential([keras.Input((None,), dtype="int32"), keras.layers.Embedding(20, 3)])
+    no_lstm = _token_model(keras.layers.Embedding(20, 3))
     assert bool(check.exercise_2(no_lstm)) is False
-    assert "LSTM" in capsys.readouterr().out
+    assert "LSTM" in _said(capsys)
+
+
+def test_exercise_2_accepts_a_bidirectional_lstm(capsys):
+    bi = _token_model(keras.layers.Embedding(20, 3, mask_zero=True), keras.layers.Bidirectional(keras.layers.LSTM(4)))
+    assert bool(check.exercise_2(bi)) is True
+    assert _said(capsys).startswith("Correct:")
+
+
+def test_exercise_2_names_the_plausible_mistakes(capsys):
+    """Each plausible wrong model gets its own reason, not a crash or a generic message."""
+    emb = lambda **kw: keras.layers.Embedding(20, 3, **kw)  # noqa: E731
+    cases = {
+        "return_sequences=True": (
+            _token_model(emb(mask_zero=True), keras.layers.LSTM(4, return_sequences=True)),
+            "shape (4, 6, 4), one vector per step: the last LSTM has return_sequences=True",
+        ),
+        "mask_zero then Masking": (
+            _token_model(emb(mask_zero=True), keras.layers.Masking(0.0), keras.layers.LSTM(4)),
+            "Masking replaces an incoming mask",
+        ),
+        "no mask": (_token_model(emb(), keras.layers.LSTM(4)), "No layer makes a mask"),
+        "return_state": (
+            _token_model(emb(mask_zero=True), keras.layers.LSTM(4, return_state=True)),
+            "returns 3 tensors (return_state=True?)",
+        ),
+        "the class": (keras.Sequential, "model is the class Sequential, not a model"),
+        "a bare layer": (keras.layers.LSTM(4), "model is a layer (LSTM), not a model"),
+        "a function": (lambda t: t, "should be a keras Model"),
+    }
+    for name, (model, hint) in cases.items():
+        assert bool(check.exercise_2(model)) is False, name
+        out = _said(capsys)
+        assert out.startswith("Not yet:") and hint in out, (name, out)
+        assert "all input arrays must have the same shape" not in out, name
+
+
+def test_exercise_2_stacked_lstms_in_both_regimes(capsys):
+    """Two stacked LSTMs pass up to Keras 3.15; from 3.16 the second sees no mask, and the hint says so."""
+    import warnings
+
+    from lessons_lib.keras_regime import recurrent_layers_pass_mask, simulate_keras_316
+
+    def stacked():
+        return _token_model(
+            keras.layers.Embedding(20, 3, mask_zero=True), keras.layers.LSTM(4, return_sequences=True), keras.layers.LSTM(4)
+        )
+
+    assert bool(check.exercise_2(stacked())) is recurrent_layers_pass_mask()
+    capsys.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the 3.16 "destroy the mask" warning
+        with simulate_keras_316():
+            assert bool(check.exercise_2(stacked())) is False
+            bi = _token_model(
+                keras.layers.Embedding(20, 3, mask_zero=True), keras.layers.Bidirectional(keras.layers.LSTM(4))
+            )
+            assert bool(check.exercise_2(bi)) is True  # one recurrent layer: right in 3.16 too
+    out = _said(capsys)
+    assert "pass mask= to each recurrent layer" in out and out.count("Correct:") == 1, out
 
 
 def test_exercise_3(capsys):
     data = check.exercise_3_data()
     per_step = ((data["y_pred"] - data["y_true"]) ** 2)[..., 0]
     assert bool(check.exercise_3(per_step[data["mask"]].mean())) is True
-    assert capsys.readouterr().out.startswith("Correct: 2.3333")
+    assert _said(capsys).startswith("Correct: 2.3333")
+    assert bool(check.exercise_3(np.float32(14 / 6))) is True  # any real number type
+    capsys.readouterr()
     assert bool(check.exercise_3(per_step.mean())) is False
-    assert "ALL steps" in capsys.readouterr().out
+    assert "ALL steps" in _said(capsys)
     assert bool(check.exercise_3(np.where(data["mask"], per_step, 0).mean())) is False
-    assert "divides by all 8 steps" in capsys.readouterr().out
-    assert bool(check.exercise_3(None)) is False
-    assert bool(check.exercise_3("two")) is False
+    assert "divides by all 8 steps" in _said(capsys)
+    mean_of_means = np.mean([per_step[b][data["mask"][b]].mean() for b in range(2)])  # 1.875
+    assert bool(check.exercise_3(mean_of_means)) is False
+    assert "1.8750 is the mean of the per-sequence means [0.5, 3.25]" in _said(capsys)
+    assert bool(check.exercise_3(14.0)) is False
+    assert "sum over the real steps; divide it by their number, 6" in _said(capsys)
+    assert bool(check.exercise_3("2.3333")) is False  # a string is not a float, even a right one
     assert bool(check.exercise_3(5.0)) is False
+    assert bool(check.exercise_3(np.nan)) is False
+    assert "finite" in _said(capsys)
+
+
+JUNK = {
+    "None": None,
+    "a string": "abc",
+    "an int": 3,
+    "a float": 2.5,
+    "True": True,
+    "an array of the wrong shape": np.zeros((2, 2)),
+    "an empty list": [],
+    "a ragged list": [[1, 2], [3]],
+    "a set": {1, 2},
+    "a dict": {"answer": 1},
+    "an object": object(),
+}
+
+
+@pytest.mark.parametrize("exercise", [check.exercise_1, check.exercise_2, check.exercise_3], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("junk", list(JUNK), ids=str)
+def test_every_checker_answers_junk_with_not_yet(exercise, junk, capsys):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning would reach the notebook's stderr
+        result = exercise(JUNK[junk])
+    out = capsys.readouterr().out
+    assert bool(result) is False and out.startswith("Not yet: ") and out.count("Not yet:") == 1, out
+    assert "could not be checked" not in out, out  # each junk answer has its own reason
+
+
+def test_a_checker_never_raises_even_when_its_own_code_fails(capsys, monkeypatch):
+    monkeypatch.setattr(check, "exercise_1_data", lambda: 1 / 0)
+    assert bool(check.exercise_1(np.zeros((3, 4), bool))) is False
+    assert "could not be checked (ZeroDivisionError" in _said(capsys)
 
 
 def test_exercise_3_expected_value_is_keras_loss():

@@ -72,6 +72,34 @@ def test_without_padding_every_method_agrees():
             assert r["h_diff"].max() <= ATOL, (framework, method)
 
 
+def test_pad_amount_zero_with_one_length_at_the_maximum_is_still_padded():
+    """09's corrected claim: pad amount 0 removes padding only when every length is the maximum."""
+    for padding in ("post", "pre"):
+        for framework, methods in pg.METHODS.items():
+            for method in methods:
+                r = pg.run_playground(framework, method, padding, 0, [pg.MAX_LENGTH] * 3)
+                assert r["mask"].all() and r["h_diff"].max() <= ATOL, (padding, framework, method)
+        r = pg.run_playground("keras", "no mask", padding, 0, [pg.MAX_LENGTH, 3, 2])
+        assert not r["mask"].all() and r["h_diff"].max() > 0.01, padding
+    assert round(float(pg.run_playground("keras", "no mask", "post", 0, [6, 3, 2])["h_diff"].max()), 4) == 0.1647
+
+
+def test_masking_layer_method_is_quiet_and_right_under_the_keras_316_regime():
+    import warnings
+
+    from lessons_lib.keras_regime import simulate_keras_316
+
+    pg._keras_layers.cache_clear()
+    try:
+        with simulate_keras_316(), warnings.catch_warnings():
+            warnings.simplefilter("error")  # any warning fails the test
+            for padding in ("post", "pre"):
+                r = pg.run_playground("keras", "Masking layer", padding, 2, [5, 3, 2])
+                assert r["h_diff"].max() <= ATOL and r["output_diff"].max() <= ATOL, padding
+    finally:
+        pg._keras_layers.cache_clear()  # layers built under the simulation must not leak out
+
+
 def test_packing_pre_padded_data_reads_the_padding():
     r = pg.run_playground("pytorch", "pack_padded_sequence", "pre", 2, [5, 3, 2])
     assert r["error"] is None and r["h_diff"].max() > 0.01

@@ -130,6 +130,31 @@ def test_plot_packed_layout_draws_two_panels():
     plt.close("all")
 
 
+@pytest.mark.parametrize("lengths", [[1], [4, 1, 3], [8, 8, 8, 8, 8], [8, 1, 1, 1, 1], [1, 2, 3, 4, 5]])
+def test_plot_packed_layout_keeps_its_size_and_readable_text(lengths):
+    """Issue 16: one figure size for every batch the widget allows, text >= 10 px, labels that do not overlap."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax_grid, ax_data = tp.plot_packed_layout(lengths)
+    fig = ax_grid.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert tuple(fig.get_size_inches()) == tp.PLOT_FIGSIZE and fig.dpi == tp.PLOT_DPI
+    texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_text() and t.get_visible()]
+    assert min(t.get_fontsize() * fig.dpi / 72 for t in texts) >= 10  # points -> pixels at 100% zoom
+    cells = [t for t in ax_data.texts if t.get_text().startswith("b")]
+    groups = [t for t in ax_data.texts if t.get_text().startswith("t")]
+    ticks = [t for t in ax_data.get_xticklabels() if t.get_text()]
+    assert len(cells) == sum(lengths) and len(groups) == max(lengths)
+    for row in (cells, groups, ticks):
+        boxes = [t.get_window_extent(renderer) for t in row]
+        assert all(a.x1 <= b.x0 for a, b in zip(boxes, boxes[1:])), [t.get_text() for t in row]
+    plt.close("all")
+
+
 # ---------------------------------------------------------------- lstm_from_keras_weights
 def test_lstm_from_keras_weights_matches_reference():
     seqs, _, padded = _batch([4, 1, 3], dtype=torch.float64)
@@ -321,6 +346,39 @@ def test_pad_collate_rejects_bad_batches():
         tp.PadCollate(per_step_targets=True)([(torch.ones(3), torch.ones(2))])
 
 
+def test_pad_collate_pads_keeps_lengths_and_equals_pad_collate_class():
+    pairs = [(torch.ones(3, 2), torch.tensor(1.0)), (2 * torch.ones(1, 2), torch.tensor(0.0))]
+    padded, lengths, targets = tp.pad_collate(pairs)
+    assert padded.shape == (2, 3, 2) and bool((padded[1, 1:] == 0).all()) and bool((padded[1, 0] == 2).all())
+    assert lengths.dtype == torch.int64 and lengths.device.type == "cpu" and lengths.tolist() == [3, 1]
+    assert targets.tolist() == [1.0, 0.0]
+    assert all(torch.equal(a, b) for a, b in zip(tp.PadCollate()(pairs), (padded, lengths, targets)))
+    assert torch.equal(pairs[0][0], torch.ones(3, 2))  # nothing changed in place
+    loader = torch.utils.data.DataLoader(pairs, batch_size=2, collate_fn=tp.pad_collate)
+    assert next(iter(loader))[1].tolist() == [3, 1]
+
+
+@pytest.mark.parametrize(
+    "batch, exc, pattern",
+    [
+        ([], ValueError, "batch is empty"),
+        (torch.ones(2, 3), TypeError, "batch must be a list of .sequence, target. pairs, got Tensor"),
+        ([torch.ones(2, 2)], TypeError, r"batch\[0\] must be a \(sequence, target\) pair, got Tensor"),
+        ([(torch.ones(2), torch.tensor(1.0), 3)], TypeError, r"batch\[0\] must be a \(sequence, target\) pair"),
+        ([([1.0, 2.0], torch.tensor(1.0))], TypeError, r"batch\[0\]\[0\] must be a torch.Tensor, got list"),
+        ([(torch.tensor(1.0), torch.tensor(1.0))], ValueError, r"batch\[0\]\[0\] must have at least 1"),
+        ([(torch.ones(2), 1.0)], TypeError, r"batch\[0\]\[1\] \(the target\) must be a torch.Tensor, got float"),
+        ([(torch.ones(2, 2), torch.tensor(1.0)), (torch.ones(3, 4), torch.tensor(1.0))], ValueError,
+         r"batch\[1\]\[0\] has shape \(3, 4\), but batch\[0\]\[0\] has \(2, 2\)"),
+        ([(torch.ones(2), torch.tensor(1.0)), (torch.ones(3), torch.ones(2))], ValueError,
+         r"batch\[1\]\[1\] has shape \(2,\), but batch\[0\]\[1\] has \(\)"),
+    ],
+)
+def test_pad_collate_rejects_bad_batches(batch, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        tp.pad_collate(batch)
+
+
 # ---------------------------------------------------------------- BucketBatchSampler
 def test_bucket_sampler_epochs_cover_every_index_and_differ():
     lengths = ll.random_lengths(100, 1, 30, seed=1)
@@ -376,6 +434,7 @@ def test_widget_result_text_and_driving():
     widget = w03.packing_widget()
     assert widget.result.value == text
     assert widget.plot.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (widget.plot.width, widget.plot.height) == ("768", "400")
     descriptions = [c.description for c in widget.controls.values()]
     assert descriptions == list(w03.DEFAULTS) and len(set(descriptions)) == 6
     widget.controls["sequences"].value = 2
@@ -383,6 +442,13 @@ def test_widget_result_text_and_driving():
     assert widget.result.value == w03.result_text(sequences=2, len_2=7)
     assert widget.controls["len_3"].disabled and not widget.controls["len_2"].disabled
     assert widget.plot.value[:8] == b"\x89PNG\r\n\x1a\n"
+    sizes = set()
+    for n, length in ((1, 1), (5, 8), (3, 2)):  # the picture keeps its size as the sliders move
+        widget.controls["sequences"].value = n
+        widget.controls["len_1"].value = length
+        png = widget.plot.value
+        sizes.add((int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")))  # the IHDR chunk
+    assert sizes == {(768, 400)}
     import matplotlib.pyplot as plt
 
     assert plt.get_fignums() == []  # every redraw closes its figure
@@ -397,9 +463,10 @@ def test_exercise_1(capsys):
     from lessons_lib.checks import lesson03 as check
 
     assert check.exercise_1([4, 3, 2, 1, 1]) and "Correct" in capsys.readouterr().out
-    assert check.exercise_1(torch.tensor([4, 3, 2, 1, 1]))
+    assert check.exercise_1(torch.tensor([4, 3, 2, 1, 1])) and check.exercise_1(np.array([4.0, 3, 2, 1, 1]))
     for wrong, hint in ((None, "got None"), ([5, 3, 2, 1], "sorted lengths"), ([4, 3, 2, 1], "one entry per time step"),
-                        ([4, 3, 3, 1, 1], "time step 2"), ("abc", "1-D list")):
+                        ([4, 3, 3, 1, 1], "time step 2"), ("abc", "list of ints"), ([[4, 3, 2, 1, 1]], "1-D"),
+                        ([4.5, 3, 2, 1, 1], "whole numbers")):
         capsys.readouterr()
         assert bool(check.exercise_1(wrong)) is False
         assert hint in capsys.readouterr().out
@@ -414,15 +481,56 @@ def _bi_setup():
     return out, h, lengths
 
 
-def test_exercise_2(capsys):
+def _honest(out, lengths):
+    """What a learner writes: the gather for the forward half, step 0 for the backward half."""
+    H = out.shape[-1] // 2
+    forward = out[torch.arange(len(lengths)), lengths - 1, :H]
+    return torch.cat([forward, out[:, 0, H:]], dim=1)
+
+
+def test_exercise_2_accepts_honest_answers(capsys):
     from lessons_lib.checks import lesson03 as check
 
     out, h, lengths = _bi_setup()
-    right = torch.cat([tp.last_valid_step(out, lengths)[:, :3], out[:, 0, 3:]], dim=1)
-    assert check.exercise_2(right, out, h, lengths) and "Correct" in capsys.readouterr().out
-    cases = [(None, "got None"), ("x", "torch.Tensor"), (right[:, :3], "shape"), (out[:, -1], "padding"),
-             (torch.cat([out[:, 0, :3], out[:, 0, 3:]], 1), "forward"),
-             (torch.cat([right[:, :3], out[:, -1, 3:]], 1), "backward")]
+    for right in (_honest, lambda o, n: torch.cat([tp.last_valid_step(o, n)[:, :3], o[:, 0, 3:]], dim=1)):
+        capsys.readouterr()
+        assert check.exercise_2(right, out, h, lengths) and "Correct" in capsys.readouterr().out
+    before = out.clone()
+    check.exercise_2(lambda o, n: o.zero_(), out, h, lengths)  # the learner's function gets copies
+    assert torch.equal(out, before)
+
+
+def test_exercise_2_enforces_from_the_output_only(capsys):
+    """Issue 12: the target itself, cat([bi_h[0], bi_h[1]]), must not pass, as a tensor or as a function."""
+    from lessons_lib.checks import lesson03 as check
+
+    out, h, lengths = _bi_setup()
+    target = torch.cat([h[0], h[1]], dim=1)
+    cases = [
+        (target, "cannot show it was built from bi_out only"),
+        (_honest(out, lengths), "cannot show it was built from bi_out only"),
+        (lambda o, n: target, "right on bi_out, but not on a second batch"),
+        (lambda o, n: _honest(out, lengths), "right on bi_out, but not on a second batch"),
+        (lambda o, n: torch.cat([o[torch.arange(3), n - 1, :3], o[:, 0, 3:]], dim=1), "raised IndexError"),
+    ]
+    for wrong, hint in cases:
+        capsys.readouterr()
+        assert bool(check.exercise_2(wrong, out, h, lengths)) is False
+        printed = capsys.readouterr().out
+        assert printed.startswith("Not yet: ") and hint in printed, printed
+
+
+def test_exercise_2_specific_hints(capsys):
+    from lessons_lib.checks import lesson03 as check
+
+    out, h, lengths = _bi_setup()
+    cases = [
+        (None, "still None"),
+        (lambda o, n: o[:, -1], "padding"),
+        (lambda o, n: torch.cat([o[:, 0, :3], o[:, 0, 3:]], 1), "forward direction"),
+        (lambda o, n: torch.cat([_honest(o, n)[:, :3], o[:, -1, 3:]], 1), "backward direction ends at time step 0"),
+        (lambda o, n: _honest(o, n)[:, :3], "expected shape (3, 6)"),
+    ]
     for wrong, hint in cases:
         capsys.readouterr()
         assert bool(check.exercise_2(wrong, out, h, lengths)) is False
@@ -440,12 +548,50 @@ def test_exercise_3(capsys):
     right = tp.masked_mean((pred - target) ** 2, mask)
     assert check.exercise_3(right, pred, target, lengths) and "Correct" in capsys.readouterr().out
     assert check.exercise_3(float(right), pred, target, lengths)
+    assert check.exercise_3(((pred - target) ** 2)[mask].mean().numpy(), pred, target, lengths)
     per_seq = torch.stack([((pred[b, :n] - target[b, :n]) ** 2).mean() for b, n in enumerate([4, 1, 3])]).mean()
-    for wrong, hint in ((None, "got None"), ("abc", "expected a number"), (((pred - target) ** 2).mean(), "unmasked"),
-                        (per_seq, "per-sequence"), (0.0, "divide")):
+    zeroed = ((pred - target) ** 2 * mask).mean()  # padding zeroed, still divided by all 12 steps
+    for wrong, hint in ((None, "got None"), ("abc", "expected one number"), (((pred - target) ** 2).mean(), "unmasked"),
+                        (per_seq, "per-sequence"), (zeroed, "zeroes the padding steps but still divides by all 12"),
+                        (((pred - target) ** 2 * mask).sum(), "the sum over the real steps"), (0.0, "divide")):
         capsys.readouterr()
         assert bool(check.exercise_3(wrong, pred, target, lengths)) is False
         assert hint in capsys.readouterr().out
+
+
+class _BadRepr:
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+
+JUNK = [None, "abc", "0.5", b"x", 3, 2.5, True, 1 + 2j, float("nan"), np.ones((2, 3)), np.array(["a", "b"]),
+        np.array([1 + 2j]), torch.ones(7, 7), torch.tensor(True), {1, 2}, {"a": 1}, [], [[1], [2, 3]], (None,),
+        object(), _BadRepr(), print, lambda: 1, lambda o, n: None, lambda o, n: "x", lambda o, n: np.ones((3, 6)),
+        lambda o, n: torch.ones(3, 6, dtype=torch.bool), lambda o, n: 1 / 0, lambda *a: torch.full((3, 6), float("nan"))]
+
+
+@pytest.mark.parametrize("junk", JUNK, ids=[f"junk{i}" for i in range(len(JUNK))])
+def test_every_lesson03_checker_answers_junk_with_not_yet(junk, capsys):
+    """Issue 12: junk gets "Not yet: ..." with a reason, and no checker raises."""
+    from lessons_lib.checks import lesson03 as check
+
+    out, h, lengths = _bi_setup()
+    pred, target = torch.zeros(3, 4), torch.ones(3, 4)
+    for run in (lambda: check.exercise_1(junk), lambda: check.exercise_2(junk, out, h, lengths),
+                lambda: check.exercise_3(junk, pred, target, lengths)):
+        capsys.readouterr()
+        result = run()
+        verdict_line = capsys.readouterr().out.strip().splitlines()[-1]  # junk such as print() prints too
+        assert bool(result) is False and verdict_line.startswith("Not yet: ") and len(verdict_line) > 12, verdict_line
+
+
+def test_lesson03_checkers_survive_wrong_trailing_arguments(capsys):
+    from lessons_lib.checks import lesson03 as check
+
+    assert bool(check.exercise_2(_honest, "bi_out", None, [4, 1, 3])) is False
+    assert "check.exercise_2(answer, bi_out, bi_h, lengths_t)" in capsys.readouterr().out
+    assert bool(check.exercise_3(0.5, "pred", None, None)) is False
+    assert capsys.readouterr().out.startswith("Not yet: ")
 
 
 # ---------------------------------------------------------------- the contract: items that are not numbers

@@ -254,6 +254,8 @@ def test_widget_result_text_and_controls():
     utterance, extra, which, shown, table = widget.children
     assert [c.description for c in (utterance, extra, which)] == ["utterance", "extra padding", "unmasked model"]
     assert (utterance.max, extra.max, list(which.options)) == (369, w06.MAX_EXTRA_PADDING, ["pre", "post"])
+    assert [c.value for c in (utterance, extra, which)] == list(w06.INITIAL.values())  # the lesson resets to these
+    assert shown.value == w06.result_text(**w06.INITIAL, models=models, test=test)
     utterance.value, extra.value, which.value = 3, 10, "post"
     assert shown.value == line
     assert "<table>" in table.value
@@ -261,3 +263,115 @@ def test_widget_result_text_and_controls():
         w06.result_text(0, 0, "side")
     with pytest.raises(ValueError, match=r"utterance must be an int in 0\.\.369, got 370"):
         w06.result_text(370, 0, "pre")
+
+
+# ----------------------------------------------------------------------------- seeds
+
+
+def test_seed_stats_and_table():
+    s = tr.seed_stats({0: 0.9, 1: 0.8, 2: 1.0})
+    assert s["seeds"] == [0, 1, 2] and s["mean"] == pytest.approx(0.9) and s["std"] == pytest.approx(0.1)
+    assert (s["min"], s["max"]) == (0.8, 1.0)
+    table = tr.seed_table({"a": {0: 0.9, 1: 0.8}, "b": {0: 0.5, 1: 0.7}}, title="acc")
+    lines = table.splitlines()
+    assert lines[0] == "acc over seeds [0, 1] (std: sample standard deviation)"
+    assert lines[3].split() == ["b", "0.6000", "0.1414", "0.5000", "0.7000"]
+    assert tr.binomial_standard_error(0.96, 370) == pytest.approx(0.0102, abs=1e-4)
+    assert len(tr.SEEDS) >= 5 and tr.RECIPE["seed"] in tr.SEEDS
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: tr.seed_stats({0: 0.9}), ValueError, "at least 2 seeds"),
+        (lambda: tr.seed_stats([0.9, 0.8]), ValueError, "at least 2 seeds"),
+        (lambda: tr.seed_stats({0: 0.9, 1: "x"}), TypeError, r"by_seed\[1\] must be a finite number, got 'x'"),
+        (lambda: tr.seed_stats({0: 0.9, 1: float("nan")}), TypeError, r"by_seed\[1\] must be a finite number"),
+        (lambda: tr.seed_stats({0: 0.9, 1: None}), TypeError, r"by_seed\[1\] must be a finite number, got None"),
+        (lambda: tr.seed_table({}), ValueError, "results must be a non-empty mapping"),
+        (lambda: tr.seed_table({"a": {0: 1.0, 1: 0.5}, "b": {0: 1.0, 2: 0.5}}), ValueError,
+         r"results\['b'\] has seeds \[0, 2\], expected \[0, 1\]"),
+        (lambda: tr.binomial_standard_error(1.5, 10), ValueError, "p must be a number in"),
+        (lambda: tr.binomial_standard_error(0.5, 0), ValueError, "n must be >= 1, got 0"),
+    ],
+)
+def test_seed_helpers_bad_input(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+@pytest.mark.slow
+def test_restart_keras_trains_exactly_like_a_new_model(keras):
+    """The lesson trains seeds 1-4 on restarted models; that must equal building new ones."""
+    x, _, y, _ = _toy_data(n=40)
+    xv, _, yv, _ = _toy_data(n=16, seed=1)
+    args = dict(epochs=3, batch_size=16)
+    new = tr.build_keras_classifier(3, 2, units=5, masked=True, seed=1, learning_rate=0.05)
+    h_new = tr.fit_keras(new, x, y, xv, yv, seed=1, **args)
+    reused = tr.build_keras_classifier(3, 2, units=5, masked=True, seed=0, learning_rate=0.05)
+    tr.fit_keras(reused, x, y, xv, yv, seed=0, **args)  # trained: weights and Adam moments have moved
+    tr.restart_keras(reused, tr.build_keras_classifier(3, 2, units=5, masked=True, seed=1, learning_rate=0.05))
+    assert int(reused.optimizer.iterations.numpy()) == 0
+    h_reused = tr.fit_keras(reused, x, y, xv, yv, seed=1, **args)
+    assert h_reused.val_loss == pytest.approx(h_new.val_loss, abs=1e-6)
+    for a, b in zip(reused.get_weights(), new.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    with pytest.raises(ValueError, match="different weight shapes"):
+        tr.restart_keras(reused, tr.build_keras_classifier(3, 2, units=4, seed=1))
+
+
+def test_predict_proba_keras_chunks_agree_with_predict(keras):
+    x, _, _, _ = _toy_data(n=10)
+    model = tr.build_keras_classifier(3, 2, units=4, seed=0)
+    whole = tr.predict_proba_keras(model, x)
+    np.testing.assert_allclose(tr.predict_proba_keras(model, x, batch_size=3), whole, atol=1e-6)
+    np.testing.assert_allclose(model.predict(x, verbose=0), whole, atol=1e-6)
+    assert whole.dtype == np.float64 and whole.shape == (10, 2)
+
+
+# ----------------------------------------------------------------------------- lesson 06 code = library code
+
+
+def _lesson06_cell(marker: str) -> str:
+    import json
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "notebooks" / "06_training_on_real_sequences.ipynb"
+    cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    found = [c for c in cells if marker in "".join(c["source"])]
+    assert len(found) == 1, f"expected one cell of lesson 06 defining {marker!r}, found {len(found)}"
+    return "".join(found[0]["source"])
+
+
+def test_lesson06_torch_class_is_the_library_class():
+    """The lesson writes its model in plain torch; tr.TorchLSTMClassifier (used by the widget) must not drift."""
+    ns = {"nn": torch.nn, "torch": torch}
+    exec(_lesson06_cell("class TorchLSTMClassifier"), ns)
+    x, lengths, _, _ = _toy_data(f=12)
+    xt, lt = torch.as_tensor(x), torch.as_tensor(lengths)
+    for seed in (0, 3):
+        lesson = ns["TorchLSTMClassifier"](12, 9, tr.RECIPE["units"], seed=seed)
+        library = tr.TorchLSTMClassifier(12, 9, units=tr.RECIPE["units"], seed=seed)
+        assert lesson.state_dict().keys() == library.state_dict().keys()
+        for k, v in lesson.state_dict().items():
+            assert torch.equal(v, library.state_dict()[k]), k
+        with torch.no_grad():
+            for lt_ in (lt, None):
+                assert torch.equal(lesson(xt, lt_), library(xt, lt_))
+
+
+def test_lesson06_keras_builder_is_the_library_builder(keras):
+    ns = {"keras": keras, "tr": tr}
+    exec(_lesson06_cell("def keras_classifier"), ns)
+    x, _, _, _ = _toy_data(n=6, f=12)
+    for masked in (True, False):
+        lesson = ns["keras_classifier"](masked=masked, seed=2)
+        library = tr.build_keras_classifier(12, 9, units=tr.RECIPE["units"], masked=masked, seed=2,
+                                            learning_rate=tr.RECIPE["learning_rate"])
+        assert [l.name for l in lesson.layers] == [l.name for l in library.layers]
+        assert [type(l).__name__ for l in lesson.layers] == [type(l).__name__ for l in library.layers]
+        for a, b in zip(lesson.get_weights(), library.get_weights()):
+            np.testing.assert_array_equal(a, b)
+        assert float(lesson.optimizer.learning_rate) == float(library.optimizer.learning_rate)
+        assert lesson.loss == library.loss
+        np.testing.assert_array_equal(tr.predict_proba_keras(lesson, x), tr.predict_proba_keras(library, x))

@@ -30,14 +30,45 @@ class CheckResult:
         pass  # the message was printed when the check ran
 
 
+#: How the safety net of :func:`checker` starts its message (tests tell it from a real hint by this).
+UNCHECKABLE = "this answer could not be checked"
+
+
+def _short(exc: BaseException, limit: int = 160) -> str:
+    text = " ".join(str(exc).split()) or "(no message)"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def checker(fn):
-    """Decorator: a checker that printed its own feedback returns a :class:`CheckResult`."""
+    """Decorator: a checker that printed its own feedback returns a :class:`CheckResult`.
+
+    It is also a safety net, so that a checker never raises at a learner: if the
+    checker itself fails on an answer it did not foresee, the learner reads
+    "Not yet: this answer could not be checked (TypeError: ...)" instead of a
+    traceback. A checker should still catch junk itself and say what is wrong;
+    ``tests/test_checkers_junk.py`` fails on answers that reach this net.
+
+    Example:
+        >>> @checker
+        ... def exercise_0(answer):
+        ...     return verdict(float(answer) == 1.0, "the answer is 1.")
+        >>> bool(exercise_0("1"))
+        Correct: the answer is 1.
+        True
+        >>> bool(exercise_0(None))
+        Not yet: this answer could not be checked (TypeError: float() argument must be a string or a real number, not 'NoneType').
+        False
+    """
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        result = fn(*args, **kwargs)
+        try:
+            result = fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - any answer a learner may pass must get feedback
+            return verdict(False, f"{UNCHECKABLE} ({type(exc).__name__}: {_short(exc)}).")
         return result if isinstance(result, CheckResult) else CheckResult(bool(result), "")
 
+    wrapper.is_checker = True
     return wrapper
 
 
@@ -70,5 +101,5 @@ def check_array(answer, expected: np.ndarray, what: str) -> CheckResult:
         return arr
     if not np.array_equal(arr, expected):
         where = tuple(int(i) for i in np.argwhere(arr != expected)[0])
-        return verdict(False, f"{what} differs at index {where}: got {arr[where]!r}, expected {expected[where]!r}.")
+        return verdict(False, f"{what} differs at index {where}: got {arr[where].item()!r}, expected {expected[where].item()!r}.")
     return verdict(True, f"{what} is right.")

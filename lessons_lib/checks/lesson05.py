@@ -41,11 +41,44 @@ def _close(a: np.ndarray, b: np.ndarray) -> bool:
     return a.shape == b.shape and bool(np.all(np.abs(a - b) <= _ATOL))
 
 
+def _exercise_torch_lstm(torch_lstm: Any) -> str | None:
+    """Why ``torch_lstm`` is not the one-layer, one-direction nn.LSTM exercise 1 gives, or None."""
+    import torch
+
+    if not isinstance(torch_lstm, torch.nn.LSTM):
+        return f"torch_lstm should be the exercise's torch.nn.LSTM, got {type(torch_lstm).__name__}."
+    if torch_lstm.num_layers != 1 or torch_lstm.bidirectional or torch_lstm.proj_size or not torch_lstm.bias:
+        return "torch_lstm should be the exercise's one-layer, one-direction nn.LSTM with biases."
+    return None
+
+
+def _exercise_2_context(x_post: Any, lengths: Any, bi_weights: Any) -> str | None:
+    """Why the exercise-2 inputs are not a post-padded batch, its lengths and bidirectional weights, or None."""
+    x = _as_array(x_post)
+    if x is None or x.ndim != 3 or 0 in x.shape:
+        return "x_post should be the post-padded (batch, time, features) batch of the exercise."
+    lens = _as_array(lengths)
+    if lens is None or lens.shape != x.shape[:1] or np.any(lens != np.round(lens)) or np.any(lens < 1) \
+            or np.any(lens > x.shape[1]):
+        return f"lengths should be the {x.shape[0]} lengths (1 to {x.shape[1]}) of x_post's sequences."
+    ok = isinstance(bi_weights, Mapping) and set(bi_weights) >= {"forward", "backward"}
+    for d in ("forward", "backward") if ok else ():
+        w = bi_weights[d]
+        ok = ok and isinstance(w, Mapping) and all(_as_array(w.get(k)) is not None for k in ("kernel", "recurrent_kernel"))
+        ok = ok and _as_array(w["kernel"]).ndim == 2 and _as_array(w["kernel"]).shape[0] == x.shape[2]
+    if not ok:
+        return "bi_weights should be the exercise's {'forward': {...}, 'backward': {...}} Keras-layout weights."
+    return None
+
+
 @checker
 def exercise_1(answer: Any, torch_lstm: Any) -> bool:
     """Is ``answer`` the Keras-layout dict of ``torch_lstm``'s weights?"""
     from ..bridge import torch_lstm_weights
 
+    problem = _exercise_torch_lstm(torch_lstm)
+    if problem:
+        return _not_yet(problem)
     expected = torch_lstm_weights(torch_lstm)
     if answer is None:
         return _not_yet(
@@ -92,8 +125,11 @@ def exercise_2(answer: Any, x_post: Any, lengths: Any, bi_weights: Mapping) -> b
     from ..masks import sequence_mask
     from ..reference_lstm import lstm_forward
 
-    x = np.asarray(x_post, dtype=np.float64)
-    lengths = np.asarray(lengths)
+    problem = _exercise_2_context(x_post, lengths, bi_weights)
+    if problem:
+        return _not_yet(problem)
+    x = _as_array(x_post)
+    lengths = _as_array(lengths).astype(np.int64)
     mask = sequence_mask(lengths, x.shape[1])
     _, h_fw, _, h_bw, _ = bidirectional_lstm_forward(x, bi_weights, mask=mask)
     if answer is None:

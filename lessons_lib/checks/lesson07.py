@@ -87,11 +87,11 @@ def exercise_3(answer) -> bool:
         print(f"Not yet: expected a pair (masked_keras_steps, packed_torch_steps), got {answer!r}.")
         return False
     if (masked, packed) == expected:
-        print(f"Correct: the mask does not skip work ({expected[0]} = 6 x 10 steps), packing does "
-              f"({expected[1]} = the sum of the lengths).")
+        print(f"Correct: on a CPU (Keras's generic loop) the mask does not skip work ({expected[0]} = 6 x 10 "
+              f"steps), packing does ({expected[1]} = the sum of the lengths).")
         return True
     if masked == expected[1]:
-        print("Not yet: a Keras mask does not skip computation; the masked LSTM still steps "
+        print("Not yet: on a CPU a Keras mask does not skip computation; the masked LSTM still steps "
               "through every padded time step (batch x max_len).")
     elif packed == expected[0]:
         print("Not yet: a PackedSequence runs each sequence only for its own length; "

@@ -58,10 +58,10 @@ def exercise_2(answer) -> bool:
         print(f"Not yet: packed = {packed!r}. A packed batch computes one step per real element: sum(lengths).")
         ok = False
     if masked != expected[1]:
-        print(f"Not yet: keras_masked = {masked!r}. A Keras mask skips no work: every row runs every step.")
+        print(f"Not yet: keras_masked = {masked!r}. On a CPU a Keras mask skips no work: every row runs every step.")
         ok = False
     if ok:
-        print(f"Correct: packed {expected[0]} row-steps, masked Keras {expected[1]} (a mask saves no work).")
+        print(f"Correct: packed {expected[0]} row-steps, masked Keras {expected[1]} (on a CPU a mask saves no work).")
     return ok
 
 

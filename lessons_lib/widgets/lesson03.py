@@ -7,7 +7,9 @@ Controls (``ipywidgets.IntSlider``, each with a unique ``description``):
   (defaults 4, 1, 3, 2, 5); lengths of sequences beyond ``sequences`` are ignored.
 
 The widget shows the picture from :func:`lessons_lib.torch_packing.plot_packed_layout`
-in an ``ipywidgets.Image`` (``widget.plot``) and one line of text in an ``ipywidgets.HTML`` (``widget.result``),
+(always 768 x 400 px, text >= 10 pt, whatever the sliders say) in an
+``ipywidgets.Image`` (``widget.plot``) and one line of text in an
+``ipywidgets.HTML`` (``widget.result``),
 exactly :func:`result_text` of the control values, for example::
 
     Result: lengths=[4, 1, 3] batch_sizes=[3, 2, 2, 1] sorted_indices=[0, 2, 1] h_n=[[...], ...]
@@ -24,7 +26,7 @@ import io
 import ipywidgets as widgets
 import numpy as np
 
-from ..torch_packing import packing_summary, plot_packed_layout
+from ..torch_packing import PLOT_DPI, PLOT_FIGSIZE, packing_summary, plot_packed_layout
 
 __all__ = ["DEFAULTS", "MAX_LENGTH", "MAX_SEQUENCES", "packing_widget", "result_text"]
 
@@ -75,7 +77,9 @@ def packing_widget() -> widgets.VBox:
     result = widgets.HTML()
     # An Image widget (PNG bytes), not an Output: drawing into an Output sends display
     # messages that a plain kernel client (nbval) records as cell output.
-    plot = widgets.Image(format="png")
+    # A fixed display size: the PNG is always PLOT_FIGSIZE at PLOT_DPI (768 x 400 px), text >= 11 px.
+    width, height = (int(round(inches * PLOT_DPI)) for inches in PLOT_FIGSIZE)
+    plot = widgets.Image(format="png", width=str(width), height=str(height))
 
     def redraw(_change=None) -> None:
         values = {name: c.value for name, c in controls.items()}
@@ -84,7 +88,7 @@ def packing_widget() -> widgets.VBox:
         result.value = html.escape(result_text(**values))
         ax_grid, _ = plot_packed_layout(_lengths(values))
         buffer = io.BytesIO()
-        ax_grid.figure.savefig(buffer, format="png", dpi=80)
+        ax_grid.figure.savefig(buffer, format="png", dpi=PLOT_DPI)
         plt.close(ax_grid.figure)
         plot.value = buffer.getvalue()
 

@@ -10,9 +10,10 @@ Controls (each ``description`` is unique):
 The widget shows one plain-text line in an ``ipywidgets.HTML`` (children[3]),
 exactly :func:`result_text` for the current control values, for example::
 
-    Result: utterance 0 (speaker 1, 19 steps + 0 zeros) | packed: speaker 1, p(true) 1.000 | unmasked post: speaker 1, p(true) 0.998
+    Result: utterance 0 (speaker 1, 19 steps + 0 zeros) | packed: speaker 1, p(true) 0.998 | unmasked post: speaker 1, p(true) 0.992
 
 children[4] is an HTML table of all nine probabilities (decoration only).
+The controls start at :data:`INITIAL`.
 The models are the torch classifiers of lesson 06: ``"packed"`` (lengths
 given, so padding is skipped) and the unmasked ``"pre"`` and ``"post"`` ones.
 :func:`default_models` retrains them with ``training.RECIPE`` (a few seconds,
@@ -29,9 +30,14 @@ import numpy as np
 
 from ..datasets import RaggedSplit, prepare_japanese_vowels
 
-__all__ = ["MAX_EXTRA_PADDING", "default_models", "make_widget", "probabilities", "result_text"]
+__all__ = ["INITIAL", "MAX_EXTRA_PADDING", "default_models", "make_widget", "probabilities", "result_text"]
 
 MAX_EXTRA_PADDING = 60
+
+#: The value each control is created with, in the order of the widget's children
+#: (utterance, extra padding, unmasked model). The lesson's driving cell puts the
+#: controls back to these, so that the stored widget state is the creation state.
+INITIAL = {"utterance": 0, "extra_padding": 0, "unmasked": "post"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -126,12 +132,12 @@ def make_widget(models: dict | None = None, test: RaggedSplit | None = None) -> 
         models, test = default_models()
     style = {"description_width": "initial"}
     utterance = widgets.IntSlider(
-        value=0, min=0, max=len(test.labels) - 1, description="utterance", continuous_update=False, style=style
+        value=INITIAL["utterance"], min=0, max=len(test.labels) - 1, description="utterance", continuous_update=False, style=style
     )
     extra = widgets.IntSlider(
-        value=0, min=0, max=MAX_EXTRA_PADDING, description="extra padding", continuous_update=False, style=style
+        value=INITIAL["extra_padding"], min=0, max=MAX_EXTRA_PADDING, description="extra padding", continuous_update=False, style=style
     )
-    which = widgets.Dropdown(options=["pre", "post"], value="post", description="unmasked model", style=style)
+    which = widgets.Dropdown(options=["pre", "post"], value=INITIAL["unmasked"], description="unmasked model", style=style)
     line = widgets.HTML()
     table = widgets.HTML()
 
