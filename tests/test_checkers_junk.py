@@ -5,11 +5,9 @@ The checkers are discovered, not listed: every public function named
 ``lessons_lib.checks.lessonNN`` module. Each is called with each junk value in
 each positional parameter, the other parameters filled with the same junk and,
 where a checker takes context (a model, the batch it was asked about), also
-with valid context, so that the junk reaches the answer check itself.
-
-Cases that fail in a module owned by another branch are marked
-``xfail(strict=True)`` below, naming the branch expected to fix them; when that
-branch is merged, the case passes, the strict xfail fails, and the mark goes.
+with valid context, so that the junk reaches the answer check itself. A case
+that only reaches the ``checker`` decorator's safety net ("could not be checked")
+fails too: each checker must give its own reason.
 """
 
 from __future__ import annotations
@@ -131,52 +129,16 @@ def _context(mod_name: str, fn_name: str) -> dict:
     return _context_cache[key]
 
 
-# ------------------------------------------------------------------ known failures in modules owned elsewhere
-
-ALL = frozenset(JUNK)
-
-#: module -> (branch expected to fix it, {(checker, parameter, others filled with): junk names}).
-#: Cases listed here reach the decorator's safety net today (no traceback, but no reason either).
-KNOWN_FAILURES: dict[str, tuple[str, dict[tuple[str, str, str], frozenset]]] = {
-    "lesson03": ("i12-03", {
-        ("exercise_2", "answer", "junk"): ALL,  # (with valid context: passes)
-        ("exercise_2", "output", "junk"): ALL,
-        ("exercise_2", "h_n", "junk"): ALL,
-        ("exercise_2", "h_n", "context"): ALL,
-        ("exercise_2", "lengths", "junk"): ALL,
-        ("exercise_3", "answer", "junk"): ALL,  # (with valid context: passes)
-        ("exercise_3", "pred", "junk"): ALL,
-        ("exercise_3", "pred", "context"): ALL,
-        ("exercise_3", "target", "junk"): ALL,
-        ("exercise_3", "target", "context"): ALL,
-        ("exercise_3", "lengths", "junk"): ALL,
-        ("exercise_3", "lengths", "context"): ALL,
-    }),
-    "lesson06": ("i11-seeds", {
-        ("exercise_2", "padded", "junk"): frozenset({"int", "float"}),
-        ("exercise_2", "probs", "junk"): frozenset({"int", "float"}),
-        ("exercise_2", "reference", "junk"): frozenset({"int", "float"}),
-    }),
-    "lesson07": ("i11-perf", {
-        ("exercise_3", "answer", "junk"): frozenset({"wrong-shape"}),
-    }),
-}
-
-
 def _cases():
     cases = []
     for mod_name, fn_name, fn in _checkers():
         params = _positional(fn)
         fills = ["junk"] + (["context"] if (mod_name, fn_name) in CONTEXT and len(params) > 1 else [])
-        branch, failing = KNOWN_FAILURES.get(mod_name, ("", {}))
         for param in params:
             for fill in fills:
                 for junk_name in JUNK:
-                    marks = []
-                    if junk_name in failing.get((fn_name, param, fill), ()):
-                        marks = [pytest.mark.xfail(strict=True, reason=f"fixed on branch {branch}")]
                     case_id = f"{mod_name}.{fn_name}[{param}={junk_name},others={fill}]"
-                    cases.append(pytest.param(mod_name, fn_name, param, junk_name, fill, id=case_id, marks=marks))
+                    cases.append(pytest.param(mod_name, fn_name, param, junk_name, fill, id=case_id))
     return cases
 
 

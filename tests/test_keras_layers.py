@@ -462,3 +462,101 @@ def test_exercise_3_checker(capsys):
     assert not check.exercise_3(wrong_axis)
     assert not check.exercise_3(lambda s, m: 1 / 0)
     assert check.exercise_3(right)
+
+
+def test_exercise_2_instance_instead_of_class_gets_a_clear_hint(capsys):
+    class Passes(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.supports_masking = True
+
+        def call(self, inputs):
+            return inputs + 1.0
+
+    assert not check.exercise_2(Passes())
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "instance" in out and "exercise_2(Passes)" in out
+    assert "missing a required argument" not in out
+
+
+def _softmax_shift_by_all_steps(scores, mask):
+    """A plausible wrong answer: shifted by the maximum over ALL steps (padding included), guarded."""
+    e = np.exp(scores - scores.max(axis=1, keepdims=True)) * mask
+    total = e.sum(axis=1, keepdims=True)
+    return e / np.where(total > 0, total, 1.0)
+
+
+def _softmax_exp_of_every_step(scores, mask):
+    """A plausible wrong answer: the right shift, but exp() of padded scores too, then * mask."""
+    top = np.where(mask, scores, -np.inf).max(axis=1, keepdims=True)
+    e = np.exp(scores - np.where(np.isfinite(top), top, 0.0)) * mask
+    total = e.sum(axis=1, keepdims=True)
+    return e / np.where(total > 0, total, 1.0)
+
+
+def test_exercise_3_rejects_a_shift_by_the_max_over_all_steps(capsys):
+    # Its padded scores are large (1000), so the wrong shift underflows every real weight to 0.
+    assert (check.EXERCISE_3_SCORES[~check.EXERCISE_3_MASK] >= 1000).any()
+    assert not check.exercise_3(_softmax_shift_by_all_steps)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet: row 4") and "largest REAL score" in out
+    assert not check.exercise_3(_softmax_exp_of_every_step)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet: row 4") and "NaN" in out and "exponentiate the real steps only" in out
+
+
+def test_exercise_3_accepts_the_lesson_solution_and_the_torch_twin(capsys):
+    def solution(scores, mask):  # the hidden solution cell of lesson 04
+        top = np.where(mask, scores, -np.inf).max(axis=1, keepdims=True)
+        top = np.where(np.isfinite(top), top, 0.0)
+        e = np.where(mask, np.exp(np.where(mask, scores - top, 0.0)), 0.0)
+        total = e.sum(axis=1, keepdims=True)
+        return e / np.where(total > 0, total, 1.0)
+
+    import torch
+
+    from lessons_lib import torch_layers as tl
+
+    def torch_twin(scores, mask):
+        return tl.TorchMaskedSoftmax()(torch.from_numpy(scores), torch.from_numpy(mask)).numpy()
+
+    assert check.exercise_3(solution) and check.exercise_3(torch_twin)
+    assert capsys.readouterr().out.count("Correct:") == 2
+
+
+JUNK = [None, "abc", b"x", 3, 2.5, True, np.zeros((2, 2)), np.zeros((4, 3, 2)), {1, 2}, {"a": 1}, [[1], [1, 2]],
+        [None] * 4, np.array([["a"] * 3] * 4), object(), lambda: None, int, keras.layers.Layer]
+
+
+@pytest.mark.parametrize("exercise", [check.exercise_1, check.exercise_2, check.exercise_3], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("junk", JUNK, ids=lambda j: type(j).__name__)
+def test_every_checker_answers_junk_with_not_yet_and_never_raises(exercise, junk, capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning reaching the learner's stderr would be a defect too
+        result = exercise(junk)
+    out = capsys.readouterr().out
+    assert not result and out.startswith("Not yet: ") and out.count("\n") == 1, out
+    assert "could not be checked" not in out  # a real reason, not a safety net's catch-all
+
+
+@pytest.mark.parametrize(
+    "returned",
+    ["abc", {1}, {"a": 1}, [[1], [1, 2]], np.zeros((5, 4), complex), 3, np.zeros((2, 2)), None, object()],
+    ids=lambda r: type(r).__name__,
+)
+def test_exercise_3_answers_junk_returned_by_the_function(returned, capsys):
+    assert not check.exercise_3(lambda scores, mask: returned)
+    assert capsys.readouterr().out.startswith("Not yet: ")
+
+
+def test_exercise_2_answers_an_odd_layer_output(capsys):
+    class ReturnsDict(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.supports_masking = True
+
+        def call(self, inputs):
+            return {"x": inputs}
+
+    assert not check.exercise_2(ReturnsDict)
+    assert capsys.readouterr().out.startswith("Not yet: ")

@@ -32,9 +32,9 @@ def _t(a):
 
 
 PAIRS = [
-    (tl.MaskedMeanPool, kl.MaskedMeanPooling1D),
-    (tl.MaskedMaxPool, kl.MaskedMaxPooling1D),
-    (tl.LastValidStep, kl.LastValidStep),
+    (tl.TorchMaskedMeanPool, kl.MaskedMeanPooling1D),
+    (tl.TorchMaskedMaxPool, kl.MaskedMaxPooling1D),
+    (tl.TorchLastValidStep, kl.LastValidStep),
 ]
 
 
@@ -47,7 +47,7 @@ def test_pooling_shapes(module):
 @pytest.mark.parametrize("shape", [(4, STEPS), (4, STEPS, 1), (4, STEPS, 2, 3)])
 def test_softmax_shapes(shape):
     scores = torch.randn(shape, generator=torch.Generator().manual_seed(0))
-    out = tl.MaskedSoftmax()(scores, _t(ll.sequence_mask(LENGTHS, STEPS)))
+    out = tl.TorchMaskedSoftmax()(scores, _t(ll.sequence_mask(LENGTHS, STEPS)))
     assert out.shape == scores.shape
 
 
@@ -65,7 +65,7 @@ def test_pooling_agrees_with_keras(module, keras_cls, padding):
 def test_softmax_agrees_with_keras(padding, trailing):
     _, _, mask = _batch(padding)
     scores = np.random.default_rng(1).normal(size=(4, STEPS) + trailing).astype(np.float32) * 4
-    got = tl.MaskedSoftmax()(_t(scores), _t(mask))
+    got = tl.TorchMaskedSoftmax()(_t(scores), _t(mask))
     ll_cmp = ll.compare(got, kl.MaskedSoftmax()(scores, mask=mask), atol=1e-6)
     assert ll_cmp, ll_cmp
 
@@ -74,17 +74,17 @@ def test_softmax_agrees_with_keras(padding, trailing):
 def test_pooling_matches_per_sequence_reference(padding):
     seqs, padded, mask = _batch(padding, seed=5)
     x, m = _t(padded), _t(mask)
-    for module, ref in ((tl.MaskedMeanPool, np.mean), (tl.MaskedMaxPool, np.max)):
+    for module, ref in ((tl.TorchMaskedMeanPool, np.mean), (tl.TorchMaskedMaxPool, np.max)):
         expected = np.stack([ref(s, axis=0) if len(s) else np.zeros(3) for s in seqs])
         np.testing.assert_allclose(module()(x, m).numpy(), expected, atol=1e-6)
     last = np.stack([s[-1] if len(s) else np.zeros(3) for s in seqs])
-    np.testing.assert_allclose(tl.LastValidStep()(x, m).numpy(), last, atol=0)
+    np.testing.assert_allclose(tl.TorchLastValidStep()(x, m).numpy(), last, atol=0)
 
 
 def test_softmax_weights_sum_to_one_and_are_zero_on_padding():
     _, _, mask = _batch()
     scores = torch.randn(4, STEPS, generator=torch.Generator().manual_seed(2)) * 100
-    w = tl.MaskedSoftmax()(scores, _t(mask)).numpy()
+    w = tl.TorchMaskedSoftmax()(scores, _t(mask)).numpy()
     assert (w[~mask] == 0).all() and np.isfinite(w).all()
     np.testing.assert_allclose(w.sum(1)[mask.any(1)], 1.0, atol=1e-6)
     assert (w.sum(1)[~mask.any(1)] == 0).all()
@@ -106,10 +106,10 @@ def test_last_valid_step_equals_packed_h_n():
         outputs, _ = lstm(x)
         packed = torch.nn.utils.rnn.pack_padded_sequence(x, _t(lengths), batch_first=True, enforce_sorted=False)
         _, (h_n, _) = lstm(packed)
-    np.testing.assert_allclose(tl.LastValidStep()(outputs, _t(mask)).numpy(), h_n[0].numpy(), atol=1e-6)
+    np.testing.assert_allclose(tl.TorchLastValidStep()(outputs, _t(mask)).numpy(), h_n[0].numpy(), atol=1e-6)
 
 
-@pytest.mark.parametrize("module", [m for m, _ in PAIRS] + [tl.MaskedSoftmax])
+@pytest.mark.parametrize("module", [m for m, _ in PAIRS] + [tl.TorchMaskedSoftmax])
 def test_all_masked_rows_give_zeros_and_finite_gradients(module):
     x = (torch.randn(2, 4, 3, generator=torch.Generator().manual_seed(0)) * 50).requires_grad_()
     mask = torch.tensor([[False] * 4, [True, True, False, False]])
@@ -119,7 +119,7 @@ def test_all_masked_rows_give_zeros_and_finite_gradients(module):
     assert torch.isfinite(x.grad).all() and (x.grad[0] == 0).all() and (x.grad[1][~mask[1]] == 0).all()
 
 
-@pytest.mark.parametrize("module", [m for m, _ in PAIRS] + [tl.MaskedSoftmax])
+@pytest.mark.parametrize("module", [m for m, _ in PAIRS] + [tl.TorchMaskedSoftmax])
 def test_bad_input(module):
     x = torch.zeros(2, 4, 3)
     with pytest.raises(TypeError, match="mask must be a bool tensor, got dtype torch.float32"):
@@ -151,6 +151,6 @@ def test_inputs_are_not_mutated():
     _, padded, mask = _batch()
     x, m = _t(padded), _t(mask)
     x_copy, m_copy = x.clone(), m.clone()
-    for module in (tl.MaskedMeanPool, tl.MaskedMaxPool, tl.LastValidStep, tl.MaskedSoftmax):
+    for module in (tl.TorchMaskedMeanPool, tl.TorchMaskedMaxPool, tl.TorchLastValidStep, tl.TorchMaskedSoftmax):
         module()(x, m)
     assert torch.equal(x, x_copy) and torch.equal(m, m_copy)

@@ -204,11 +204,29 @@ def _number(answer: Any) -> float | str:
     return what
 
 
+def _batch_problem(pred: Any, target: Any, lengths: Any) -> str | None:
+    """Why ``pred``, ``target`` and ``lengths`` are not a batch the exercise can use, or None."""
+    for name, value in (("pred", pred), ("target", target)):
+        if not isinstance(value, torch.Tensor) or not value.is_floating_point() or value.ndim < 2:
+            return f"{name} should be the lesson's float tensor (batch, time, ...), got {_describe(value)}"
+    if pred.shape != target.shape:
+        return f"pred and target should have one shape, got {tuple(pred.shape)} and {tuple(target.shape)}"
+    steps = _int_list(lengths)
+    batch, time = pred.shape[:2]
+    if isinstance(steps, str) or len(steps) != batch or not all(1 <= n <= time for n in steps):
+        return f"lengths should hold {batch} lengths between 1 and {time}, got {_describe(lengths)}"
+    return None
+
+
 @checker
 @_never_raises
 def exercise_3(answer: Any, pred: torch.Tensor, target: torch.Tensor, lengths: Any) -> bool:
     """``answer``: the mean squared error of ``pred`` vs ``target`` over real steps only."""
-    lengths = torch.as_tensor(lengths).cpu()
+    problem = _batch_problem(pred, target, lengths)
+    if problem:
+        print(f"Not yet: {problem} (pass the lesson's pred, target and lengths unchanged)")
+        return False
+    lengths = torch.as_tensor(_int_list(lengths))
     mask = torch.arange(pred.shape[1])[None, :] < lengths[:, None]
     with torch.no_grad():
         sq_err = (pred - target) ** 2

@@ -61,8 +61,15 @@ def exercise_2(padded, probs, reference) -> bool:
     x = _as_float_array(padded, "padded")
     if x is None:
         return False
-    n = len(np.asarray(reference))
-    if x.shape[:2] != (n, EXERCISE_2_MAXLEN):
+    ref = _as_float_array(reference, "reference")
+    if ref is None:
+        return False
+    if ref.ndim != 2:
+        return _verdict(
+            False, f"reference should be the (370, 9) probabilities of the 29-step run, got shape {ref.shape}."
+        )
+    n = len(ref)
+    if x.ndim != 3 or x.shape[:2] != (n, EXERCISE_2_MAXLEN):
         return _verdict(False, f"padded should have shape ({n}, {EXERCISE_2_MAXLEN}, 12), got {x.shape}.")
     real = np.any(x != 0, axis=2)
     if not real[:, -1].all():
@@ -70,7 +77,6 @@ def exercise_2(padded, probs, reference) -> bool:
     p = _as_float_array(probs, "probs")
     if p is None:
         return False
-    ref = np.asarray(reference, dtype=np.float64)
     if p.shape != ref.shape:
         return _verdict(False, f"probs should have shape {ref.shape}, got {p.shape}.")
     diff = float(np.max(np.abs(p - ref)))

@@ -86,6 +86,10 @@ def exercise_3(answer) -> bool:
     except (TypeError, ValueError):
         print(f"Not yet: expected a pair (masked_keras_steps, packed_torch_steps), got {answer!r}.")
         return False
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in (masked, packed)):
+        print(f"Not yet: both numbers of the pair should be whole step counts, got {type(masked).__name__} "
+              f"and {type(packed).__name__}.")
+        return False
     if (masked, packed) == expected:
         print(f"Correct: on a CPU (Keras's generic loop) the mask does not skip work ({expected[0]} = 6 x 10 "
               f"steps), packing does ({expected[1]} = the sum of the lengths).")
