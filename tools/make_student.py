@@ -1,7 +1,8 @@
 """Write the student edition of the course: ``make student`` (``python tools/make_student.py [DEST]``).
 
 DEST (default ``student/``, git-ignored) gets a copy of what ``make lab`` needs (Makefile,
-requirements.txt, pyproject.toml, lessons_lib/ with its checkers, tools/jupyter/) and the
+requirements.txt, pyproject.toml, lessons_lib/ with its checkers, tools/jupyter/, bench/ whose
+results lessons 07 and 08 read) and the
 notebooks with:
 
 - no solution cells (cells with metadata ``jupyter.source_hidden: true``);
@@ -22,7 +23,7 @@ import sys
 import nbformat
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-COPIED = ["Makefile", "requirements.txt", "pyproject.toml", "lessons_lib", "tools/jupyter"]
+COPIED = ["Makefile", "requirements.txt", "pyproject.toml", "lessons_lib", "tools/jupyter", "bench"]
 NOTE = """# Ragged sequences into LSTMs: student edition
 
 ```bash
