@@ -103,10 +103,9 @@ def widget_cells(nb: dict) -> list[str]:
 
 WITH_WIDGETS = [p for p in NOTEBOOKS if widget_cells(json.loads(p.read_text()))]
 #: Notebooks whose owners (branch named) are fixing their drive-from-code cell in this wave (seen on main
-#: at 7e3be35). Non-strict xfail: remove an entry once its notebook passes (it then shows XPASS).
+#: at 33638e1). Non-strict xfail: remove an entry once its notebook passes (it then shows XPASS).
 PENDING = {
     "02_keras_masking.ipynb": "i12-02: stored padding 'pre', created 'post'",
-    "04_custom_masking_layers.ipynb": "i12-04: stored last/masked/16, created mean/unmasked/4",
 }
 
 
