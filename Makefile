@@ -13,13 +13,14 @@ export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export JUPYTER_PLATFORM_DIRS := 1
 
-.PHONY: help venv lab playground test test-unit test-notebooks notebooks bench clean
+.PHONY: help venv lab lab-setup playground-flags student playground test test-unit test-notebooks notebooks bench clean
 
 help:
 	@echo "make lab        set up .venv (first time) and open the lessons in JupyterLab"
 	@echo "make test       set up .venv (first time) and run every test (unit, strict nbval, hygiene)"
 	@echo "make notebooks  re-execute the notebooks and store fresh outputs (NB=notebooks/01_x.ipynb for one)"
 	@echo "make bench      run the benchmarks and rewrite bench/RESULTS.md"
+	@echo "make student    write the student edition (no solutions, no outputs) to student/"
 	@echo "make playground serve the widget playground app (Voila) on http://127.0.0.1:8866"
 
 # .venv is rebuilt from scratch whenever requirements.txt changes (pyproject.toml holds only
@@ -39,15 +40,45 @@ venv: $(STAMP)
 
 # Jupyter refuses to run as root unless told; containers and cloud shells often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
-lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=. $(ROOT_FLAG) notebooks/00_start_here.ipynb
+# Settings live in tools/jupyter/ (the browser tests start Lab from the same files): 127.0.0.1
+# only, token kept, opens 00_start_here, offline, no news prompt, egg-info hidden. The course's
+# own notebooks are marked trusted (trust database in the venv, the folder the config names),
+# so their stored widgets render as widgets, not as "VBox(children=..." text.
+lab-setup: $(STAMP)
+	JUPYTER_DATA_DIR=$(abspath $(VENV))/share/jupyter $(BIN)/jupyter trust notebooks/*.ipynb
 
-# The playground app: notebooks/09_playground.ipynb as a widgets-only Voila page, on localhost only,
-# offline. Voila drops the cell tagged voila-hide (the notebook's own code check).
+lab: lab-setup
+	$(BIN)/jupyter lab --config=tools/jupyter/jupyter_lab_config.py $(ROOT_FLAG)
+
+# The playground app: notebooks/09_playground.ipynb as a widgets-only Voila page for a room,
+# on localhost only, fully offline. Voila drops the cell tagged voila-hide (the notebook's own
+# code check); the "offline" template (tools/jupyter/voila/) drops Voila's Font Awesome CDN links;
+# the federated extensions the app does not use are not loaded (no @jupyter-notebook/lab-extension
+# #RUNTIME-012 error; the widgets manager stays: Voila needs it); links to other lessons become text with their path (they would answer 403).
+# A kernel is shut down when its page closes (Voila's own beforeunload beacon, which needs the
+# _xsrf cookie that tools/jupyter/voila_config/voila.py makes the page set), and a kernel
+# with no page connected is culled after PLAYGROUND_CULL_S idle seconds (a tab that crashed).
 PLAYGROUND_PORT ?= 8866
+PLAYGROUND_CULL_S ?= 60
+PLAYGROUND_FLAGS := --Voila.ip=127.0.0.1 --TagRemovePreprocessor.remove_cell_tags=voila-hide \
+	--Voila.config_file_paths=$(abspath tools/jupyter/voila_config) \
+	--template=offline --VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension \
+	--VoilaConfiguration.extension_denylist=@voila-dashboards/jupyterlab-preview \
+	--VoilaConfiguration.extension_denylist=jupyterlab_pygments \
+	--VoilaExporter.preprocessors=lessons_lib.classroom.LessonLinksAsText \
+	--MappingKernelManager.cull_idle_timeout=$(PLAYGROUND_CULL_S) \
+	--MappingKernelManager.cull_interval=10 --MappingKernelManager.cull_connected=False
 playground: $(STAMP)
-	$(BIN)/voila notebooks/09_playground.ipynb --Voila.ip=127.0.0.1 --port=$(PLAYGROUND_PORT) \
-		--TagRemovePreprocessor.remove_cell_tags=voila-hide
+	JUPYTER_PATH=$(abspath tools/jupyter) $(BIN)/voila notebooks/09_playground.ipynb \
+		--port=$(PLAYGROUND_PORT) $(PLAYGROUND_FLAGS)
+
+# What the browser tests start (same flags, their own port and copy of the notebook).
+playground-flags:
+	@echo $(PLAYGROUND_FLAGS)
+
+# The student edition (no solution cells, no outputs) in student/ (git-ignored); see README.
+student: $(STAMP)
+	$(BIN)/python tools/make_student.py student
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL) --doctest-modules lessons_lib tests notebooks

@@ -89,6 +89,17 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=10)
 
 
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say at the end of the run, visibly, why the browser tests were skipped and how to fix it."""
+    reason = _missing_reason()
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "tests/browser/" in r.nodeid]
+    if reason and skipped:
+        terminalreporter.section("browser tests skipped", sep="=", yellow=True, bold=True)
+        terminalreporter.line(f"{len(skipped)} browser tests were skipped: {reason}.", yellow=True)
+        terminalreporter.line("To run them: sudo apt-get install chromium   (Debian/Ubuntu), then make test", yellow=True)
+        terminalreporter.line("(the tests use /usr/bin/chromium; no browser is ever downloaded).", yellow=True)
+
+
 @pytest.fixture(scope="session")
 def browser_requirements():
     """Skip (with the reason) when Chromium or playwright is missing."""
@@ -127,11 +138,12 @@ def _server_env(home: pathlib.Path) -> dict[str, str]:
     return env
 
 
-def _start(cmd: list[str], home: pathlib.Path, name: str, ready_path: str, port: int):
+def _start(cmd: list[str], home: pathlib.Path, name: str, ready_path: str, port: int,
+           extra_env: dict[str, str] | None = None):
     log = home / f"{name}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            cmd, cwd=home / "notebooks", env=_server_env(home), stdout=out, stderr=subprocess.STDOUT,
+            cmd, cwd=home / "notebooks", env=_server_env(home) | (extra_env or {}), stdout=out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,
         )
     try:
@@ -161,21 +173,37 @@ def lab_url(jupyter_home):
     _stop(proc)
 
 
+def playground_flags() -> list[str]:
+    """The Voila flags of ``make playground`` (``make playground-flags`` prints them)."""
+    out = subprocess.run(["make", "-s", "--no-print-directory", "playground-flags"], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    return out.split()
+
+
+#: what ``make playground`` sets in Voila's environment (its "offline" template lives there)
+PLAYGROUND_ENV = {"JUPYTER_PATH": str(ROOT / "tools" / "jupyter")}
+
+
+def start_playground(home: pathlib.Path, name: str = "voila"):
+    """(process, base URL) of Voila started as ``make playground`` starts it, on a free port."""
+    port = _free_port()
+    cmd = [
+        sys.executable, "-m", "voila", "09_playground.ipynb", "--no-browser",
+        f"--port={port}", "--Voila.port_retries=0", *playground_flags(),
+    ]
+    # A static file answers as soon as the server is up (the app page itself would run the notebook).
+    proc = _start(cmd, home, name, "/voila/static/voila.js", port, extra_env=PLAYGROUND_ENV)
+    return proc, f"http://127.0.0.1:{port}"
+
+
 @pytest.fixture(scope="session")
 def voila_url(jupyter_home):
     """URL of the Voila playground app on a free loopback port (one per session).
 
-    Same flags as ``make playground``, plus a free port (Voila asks for no token).
+    Same flags and environment as ``make playground``, plus a free port (Voila asks for no token).
     """
-    port = _free_port()
-    cmd = [
-        sys.executable, "-m", "voila", "09_playground.ipynb", "--no-browser",
-        f"--port={port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
-        "--TagRemovePreprocessor.remove_cell_tags=voila-hide",
-    ]
-    # A static file answers as soon as the server is up (the app page itself would run the notebook).
-    proc = _start(cmd, jupyter_home, "voila", "/voila/static/voila.js", port)
-    yield f"http://127.0.0.1:{port}"
+    proc, url = start_playground(jupyter_home)
+    yield url
     _stop(proc)
 
 
