@@ -102,16 +102,8 @@ def widget_cells(nb: dict) -> list[str]:
 
 
 WITH_WIDGETS = [p for p in NOTEBOOKS if widget_cells(json.loads(p.read_text()))]
-#: Notebooks whose owners (branch named) are fixing their drive-from-code cell in this wave (seen on main
-#: at 33638e1). Non-strict xfail: remove an entry once its notebook passes (it then shows XPASS).
-PENDING = {
-    "02_keras_masking.ipynb": "i12-02: stored padding 'pre', created 'post'",
-}
-
-
 def _param(path: pathlib.Path):
-    marks = [pytest.mark.xfail(reason=PENDING[path.name], strict=False)] if path.name in PENDING else []
-    return pytest.param(path, marks=marks, id=path.stem)
+    return pytest.param(path, id=path.stem)
 
 
 def test_some_notebooks_have_widgets():
