@@ -113,3 +113,36 @@ def test_links_between_notebooks_resolve(path):
     text = "".join("".join(c["source"]) for c in _load(path)["cells"] if c["cell_type"] == "markdown")
     for target in re.findall(r"\]\(((?:\.\./)?[\w./-]+\.(?:ipynb|md|py))\)", text):
         assert (path.parent / target).exists(), f"{path.name} links to missing {target}"
+
+
+#: Readable when projected (issue 16): at 100% and 150% zoom a JupyterLab cell shows about 100
+#: monospace characters before it scrolls (code) or wraps mid-number (printed output).
+MAX_LINE = 99
+
+
+def _long_lines(text: str) -> list[str]:
+    return [line for line in text.split("\n") if len(line) > MAX_LINE]
+
+
+def _shown_text(output: dict) -> str:
+    """The monospace text an output shows: a stream, or text/plain when nothing richer is there."""
+    if output.get("output_type") == "stream":
+        return "".join(output["text"])
+    data = output.get("data", {})
+    if set(data) - {"text/plain"}:
+        return ""  # HTML, a widget or an image is shown instead (they wrap or scale on their own)
+    text = data.get("text/plain", "")
+    return text if isinstance(text, str) else "".join(text)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_and_printed_lines_fit_a_projected_cell(path):
+    """Code lines and printed output lines are at most 99 characters (tracebacks excepted)."""
+    problems = []
+    for i, cell in enumerate(_load(path)["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        problems += [f"cell {i} code ({len(s)} chars): {s[:60]}..." for s in _long_lines("".join(cell["source"]))]
+        for out in cell.get("outputs", []):
+            problems += [f"cell {i} output ({len(s)} chars): {s[:60]}..." for s in _long_lines(_shown_text(out))]
+    assert not problems, f"{len(problems)} lines over {MAX_LINE} characters:\n" + "\n".join(problems[:20])

@@ -249,13 +249,71 @@ def shut_down_kernel(page) -> None:
                            ".jp-Notebook-ExecutionIndicator[data-status='dead']", timeout=30_000)
 
 
+#: Armed before a move: records, in the page's own clock, the last user event (key, click,
+#: select) and the moment the result line first shows the expected text. Their difference is
+#: the update time a learner sees: event -> kernel -> compute -> comm message -> DOM.
+_ARM_TIMER = """([el, expected]) => {
+  const norm = s => s.replace(/\\s+/g, ' ').trim();
+  const t = {start: null, end: null};
+  const types = ['keydown', 'pointerdown', 'mousedown', 'click', 'input', 'change'];
+  const onEvent = () => { if (t.end === null) t.start = performance.now(); };
+  for (const type of types) document.addEventListener(type, onEvent, true);
+  const obs = new MutationObserver(() => {
+    if (t.end === null && t.start !== null && norm(el.textContent) === norm(expected)) {
+      t.end = performance.now();
+      obs.disconnect();
+      for (const type of types) document.removeEventListener(type, onEvent, true);
+    }
+  });
+  obs.observe(el, {subtree: true, childList: true, characterData: true});
+  window.__lessonsUpdateTimer = t;
+}"""
+
+
+#: The course's promise: a widget update takes at most this long in the browser (median of a test's moves).
+UPDATE_BUDGET_S = 0.100
+
+
+def record_update_times(name: str, timings: list[float], artifacts_dir: pathlib.Path) -> dict:
+    """Summarise one widget's update times; store them in test-artifacts/update_times.json.
+
+    With LESSONS_RECORD_TIMES=1 the summary also replaces this widget's entry in
+    bench/results/widget_update_times.json (the figures the README quotes).
+    """
+    import os
+    import statistics
+
+    summary = {"moves": len(timings), "median_ms": round(1000 * statistics.median(timings), 1),
+               "min_ms": round(1000 * min(timings), 1), "max_ms": round(1000 * max(timings), 1),
+               "all_ms": [round(1000 * t, 1) for t in timings]}
+    targets = [artifacts_dir / "update_times.json"]
+    if os.environ.get("LESSONS_RECORD_TIMES") == "1":
+        targets.append(ROOT / "bench" / "results" / "widget_update_times.json")
+    for path in targets:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = json.loads(path.read_text()) if path.exists() else {}
+        data[name] = summary
+        path.write_text(json.dumps(dict(sorted(data.items())), indent=1) + "\n")
+    return summary
+
+
+def update_seconds(root) -> float:
+    """Seconds from the last user event to the expected text, for the move just made."""
+    t = _page(root).evaluate("() => window.__lessonsUpdateTimer")
+    if not t or t["start"] is None or t["end"] is None:
+        raise AssertionError(f"the update timer saw no event or no matching text: {t}")
+    return (t["end"] - t["start"]) / 1000
+
+
 def exercise_widget(root, module: str, frameworks: tuple[str, ...], controls: list[Control], moves: list[Move],
-                    screenshot: pathlib.Path) -> list[str]:
+                    screenshot: pathlib.Path, timings: list[float] | None = None) -> list[str]:
     """Read the controls, move them one by one, assert each displayed line; return the lines seen.
 
     Asserts first that the line shown before any move equals ``result_text``
     of the values the page shows, then, after every move, that it changes to
     ``result_text`` of the new values (and differs from the line before).
+    With ``timings`` (a list), appends each move's update time in seconds, measured
+    in the page from the last key press, click or selection to the new text.
     """
     from playwright.sync_api import expect
 
@@ -276,8 +334,12 @@ def exercise_widget(root, module: str, frameworks: tuple[str, ...], controls: li
     expect(line).to_have_text(expected[0], timeout=RESULT_TIMEOUT_MS)
     for move, before, after in zip(moves, expected, expected[1:]):
         assert after != before, f"move {move} should change the result line, but result_text gives the same"
+        if timings is not None:
+            line.evaluate(f"el => ({_ARM_TIMER})([el, {json.dumps(after)}])")
         apply_move(root, by_desc[move.description], move)
         expect(line).to_have_text(after, timeout=RESULT_TIMEOUT_MS)
+        if timings is not None:
+            timings.append(update_seconds(root))
     for c in controls:  # the controls really show the values we computed for
         assert read_value(root, c) == values[c.keyword], (c.description, read_value(root, c), values[c.keyword])
     screenshot.parent.mkdir(parents=True, exist_ok=True)

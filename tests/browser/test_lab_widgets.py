@@ -6,7 +6,8 @@ descriptions, check that the displayed ``Result:`` line equals
 ``result_text`` of the values the controls show, move controls through the
 UI (arrow keys on sliders, clicks on toggle buttons and checkboxes, picking
 dropdown options), and after each move assert that the line changes to the
-expected value. A screenshot goes to test-artifacts/browser/.
+expected value. Each move is timed in the page (last key press, click or
+selection to the new text); the median must be at most 100 ms. A screenshot goes to test-artifacts/browser/.
 
 One JupyterLab server and one Chromium serve the whole session (fixtures in
 conftest.py).
@@ -18,9 +19,11 @@ import json
 
 import pytest
 from browser_ui import (
+    UPDATE_BUDGET_S,
     count_code_cells,
     exercise_widget,
     open_and_run_all,
+    record_update_times,
     shut_down_kernel,
     widget_root,
 )
@@ -54,8 +57,12 @@ def test_widget_in_jupyterlab(name, lab_url, page, artifacts_dir, record_propert
     try:
         root = widget_root(page, controls)
         root.scroll_into_view_if_needed()
+        timings: list[float] = []
         lines = exercise_widget(root, module, frameworks, controls, moves,
-                                artifacts_dir / f"lab_{name.removesuffix('.ipynb')}.png")
+                                artifacts_dir / f"lab_{name.removesuffix('.ipynb')}.png", timings)
         record_property("result_lines", lines)
+        summary = record_update_times(f"lab {name.removesuffix('.ipynb')}", timings, artifacts_dir)
+        record_property("update_ms", summary)
+        assert summary["median_ms"] <= 1000 * UPDATE_BUDGET_S, f"updates are too slow: {summary}"
     finally:
         shut_down_kernel(page)

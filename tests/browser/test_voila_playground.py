@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_ui import RESULT_TIMEOUT_MS, exercise_widget, result_locator
+from browser_ui import UPDATE_BUDGET_S, RESULT_TIMEOUT_MS, exercise_widget, record_update_times, result_locator
 from widget_specs import PLAYGROUND_CONTROLS, PLAYGROUND_MOVES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -27,9 +27,13 @@ def test_playground_in_voila(voila_url, page, artifacts_dir, record_property):
     assert "setup_notebook" not in body and "make_playground" not in body, "code is visible in the app"
     assert page.locator(".cm-editor, .jp-InputArea-editor").count() == 0
     assert page.get_by_text(re.compile(r"^\s*Result:")).count() == 1
+    timings: list[float] = []
     lines = exercise_widget(page, "playground", ("tensorflow", "torch"), PLAYGROUND_CONTROLS, PLAYGROUND_MOVES,
-                            artifacts_dir / "voila_09_playground.png")
+                            artifacts_dir / "voila_09_playground.png", timings)
     record_property("result_lines", lines)
+    summary = record_update_times("voila 09_playground", timings, artifacts_dir)
+    record_property("update_ms", summary)
+    assert summary["median_ms"] <= 1000 * UPDATE_BUDGET_S, f"updates are too slow: {summary}"
 
 
 def test_playground_is_offline_and_its_links_work(voila_url, page, artifacts_dir):
