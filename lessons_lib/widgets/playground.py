@@ -1,30 +1,46 @@
-"""The playground app: pick a framework, a masking method, padding and lengths.
+"""The playground app: framework, masking method, padding, lengths, weights, direction, guessing.
 
 :func:`make_playground` returns an ``ipywidgets.VBox``; the compute is
-:func:`lessons_lib.playground.run_playground`. Controls (descriptions are
-unique, for browser tests) and the keyword each maps to in :func:`result_text`:
+:func:`lessons_lib.playground.run_playground`, the pictures are
+:func:`lessons_lib.playground.gap_svg` and :func:`lessons_lib.playground.batch_svg`.
+Controls (descriptions are unique, for browser tests) and the keyword each maps
+to in :func:`result_text`:
 
-=================  =====================  ==========================================
-description        widget                 values (keyword of ``result_text``)
-=================  =====================  ==========================================
-``Framework``      Dropdown               "keras", "pytorch" (``framework``)
-``Method``         Dropdown               ``METHODS[framework]`` (``method``); the
-                                          options change with the framework and the
-                                          value resets to the first option
-``Padding``        ToggleButtons          "post", "pre" (``padding``)
-``Pad amount``     IntSlider              0 .. 4 (``pad_amount``)
-``Length 1``       IntSlider              0 .. 6 (``length_1``)
-``Length 2``       IntSlider              0 .. 6 (``length_2``)
-``Length 3``       IntSlider              0 .. 6 (``length_3``)
-=================  =====================  ==========================================
+==========================================  =============  ===================================
+description                                 widget         values (keyword of ``result_text``)
+==========================================  =============  ===================================
+``Framework``                               Dropdown       "keras", "pytorch" (``framework``)
+``Method``                                  Dropdown       ``METHODS[framework]`` (``method``);
+                                                           the options change with the
+                                                           framework, the value resets to the
+                                                           first option
+``Padding``                                 ToggleButtons  "post", "pre" (``padding``)
+``Pad amount``                              IntSlider      0 .. 50 (``pad_amount``)
+``Length 1``                                IntSlider      0 .. 6 (``length_1``)
+``Length 2``                                IntSlider      0 .. 6 (``length_2``)
+``Length 3``                                IntSlider      0 .. 6 (``length_3``)
+``Fresh Keras init (zero candidate bias)``  Checkbox       ``fresh_init``
+``Bidirectional``                           Checkbox       ``bidirectional``
+``Guess first``                             Checkbox       ``guess_mode``
+``Your guess``                              ToggleButtons  "?", "equal", "different" (``guess``)
+==========================================  =============  ===================================
 
-Defaults: keras, "mask= argument", post, pad amount 2, lengths 5, 3, 2.
-Sliders use ``continuous_update=False`` (a run takes tens of milliseconds).
+Defaults: keras, "mask= argument", post, pad amount 2, lengths 5, 3, 2, trained-like
+weights, one direction, guess mode off, guess "?".
+Sliders use ``continuous_update=False``.
+
+Guess mode: with ``Guess first`` on and the guess "?", the result line reads
+"Result: hidden until you guess: ..." and the pictures are hidden. Picking
+"equal" or "different" reveals them and says whether the guess was right.
+While guess mode is on, changing any other control (or switching guess mode)
+sets the guess back to "?", so each new setting is guessed before it shows.
 
 The result line is an ``ipywidgets.HTML`` with CSS class ``result-line``
-whose text is exactly :func:`result_text` for the current values; below it a
-second HTML (class ``result-details``) shows the padded batch, the outputs,
-the final states and the reference.
+whose text is exactly :func:`result_text` for the current values (at most 99
+characters); below it a second HTML (class ``result-details``) shows the gap
+plot, the batch heatmap with its mask, the step count, the cuDNN flag and the
+myth of lesson 08 that each current setting demonstrates (as text: the links
+are in the notebook, so that they also work, as text, in the Voila app).
 """
 
 from __future__ import annotations
@@ -34,9 +50,18 @@ import html
 import ipywidgets as widgets
 import numpy as np
 
-from ..playground import MAX_LENGTH, MAX_PAD, METHODS, run_playground, summary_line
+from ..playground import (
+    MAX_LENGTH,
+    MAX_PAD,
+    METHODS,
+    batch_svg,
+    gap_svg,
+    run_playground,
+    summary_line,
+    warm_up_keras,
+)
 
-__all__ = ["DEFAULTS", "details_text", "make_playground", "result_text"]
+__all__ = ["DEFAULTS", "GUESSES", "MYTHS", "details_html", "make_playground", "myths_for", "result_text"]
 
 DEFAULTS = {
     "framework": "keras",
@@ -46,12 +71,55 @@ DEFAULTS = {
     "length_1": 5,
     "length_2": 3,
     "length_3": 2,
+    "fresh_init": False,
+    "bidirectional": False,
+    "guess_mode": False,
+    "guess": "?",
+}
+GUESSES = ("?", "equal", "different")
+#: Myth number in notebooks/08_myths_and_facts.ipynb -> what it says (short).
+MYTHS = {
+    1: "multiplying outputs by a mask prevents learning from padding",
+    3: "Masking(mask_value=0) masks values equal to 0",
+    6: "post-padding is more efficient than pre-padding",
+    7: "masking avoids computation on padded data",
+    10: "pack_padded_sequence significantly improves efficiency",
+    11: "enforce_sorted=False lets you use sequences of any length",
+    12: "a bidirectional LSTM over padded input is fine if you take the last output",
 }
 
 
-def _run(framework, method, padding, pad_amount, length_1, length_2, length_3):
-    lengths = [length_1, length_2, length_3]
-    return run_playground(framework, method, padding, pad_amount, lengths)
+def myths_for(framework: str, method: str, padding: str, bidirectional: bool, error: str | None = None) -> list[int]:
+    """The myths of lesson 08 that this setting demonstrates, in order.
+
+    Example:
+        >>> myths_for("pytorch", "pack_padded_sequence", "post", True)
+        [7, 10, 12]
+    """
+    found = {7}  # every setting shows the step count
+    if method in ("no mask", "multiply outputs by mask"):
+        found.add(1)
+    if method == "Masking layer":
+        found.add(3)
+    if framework == "keras":
+        found.add(6)  # the cuDNN flag, post against pre
+    if method == "pack_padded_sequence":
+        found.add(10)
+        if error:
+            found.add(11)
+    if bidirectional:
+        found.add(12)
+    return sorted(found)
+
+
+def _run(framework, method, padding, pad_amount, length_1, length_2, length_3, fresh_init, bidirectional):
+    return run_playground(framework, method, padding, pad_amount, [length_1, length_2, length_3],
+                          fresh_init=fresh_init, bidirectional=bidirectional)
+
+
+def _split(values: dict) -> tuple[dict, str | None]:
+    run = {k: v for k, v in values.items() if k not in ("guess_mode", "guess")}
+    return run, (values["guess"] if values["guess_mode"] else None)
 
 
 def result_text(
@@ -62,35 +130,61 @@ def result_text(
     length_1: int = 5,
     length_2: int = 3,
     length_3: int = 2,
+    fresh_init: bool = False,
+    bidirectional: bool = False,
+    guess_mode: bool = False,
+    guess: str = "?",
 ) -> str:
     """Exactly the ``Result: ...`` line the app shows for these control values.
 
     Example:
-        >>> result_text("keras", "mask= argument", "pre", 2, 5, 3, 2)  # doctest: +SKIP
-        'Result: keras, mask= argument, pre-padding +2, lengths [5, 3, 2]: final state diff < 1e-05, ...'
+        >>> result_text(guess_mode=True)
+        'Result: hidden until you guess: equal to the reference, or different?'
     """
-    res = _run(framework, method, padding, pad_amount, length_1, length_2, length_3)
-    return summary_line(res, framework, method, padding, pad_amount)
+    if guess not in GUESSES:
+        raise ValueError(f"guess must be one of {GUESSES}, got {guess!r}")
+    values = dict(locals())
+    run, shown_guess = _split(values)
+    if shown_guess == "?":
+        return summary_line({"error": None}, "?")
+    return summary_line(_run(**run), shown_guess)
 
 
-def _rows(name: str, arr: np.ndarray | None) -> list[str]:
-    if arr is None:
-        return [f"{name}: (not computed)"]
-    text = np.array2string(np.round(arr, 4), precision=4, suppress_small=True, floatmode="fixed")
-    return [f"{name}:"] + ["  " + line for line in text.splitlines()]
+_STYLE_BOX = 'style="font-size: 13px; line-height: 1.4; width: 600px"'
 
 
-def details_text(res: dict) -> str:
-    """The details panel as plain text: mask, final states, reference, per-row diffs."""
-    lines = ["mask (1 = real step, 0 = padding):"]
-    lines += ["  " + " ".join(str(int(v)) for v in row) for row in res["mask"]]
-    lines += _rows("final state h the layer hands on (batch, units)", res["h"])
-    lines += _rows("reference h: each sequence alone, no padding", res["h_reference"])
-    if res["h_diff"] is not None:
-        lines.append("per-row max |h - reference|: " + ", ".join(f"{v:.4f}" for v in res["h_diff"]))
-        lines.append("per-row max |output - reference| at real steps: " + ", ".join(f"{v:.4f}" for v in res["output_diff"]))
-        lines += _rows("outputs of row 1 (time, units)", res["outputs"][0])
-    return "\n".join(lines)
+def details_html(res: dict, framework: str, method: str, padding: str, bidirectional: bool) -> str:
+    """The details panel: gap plot, batch heatmap with mask, steps, cuDNN, myths, final states."""
+    lines = []
+    if res["error"]:
+        lines.append(f"<b>Not computed:</b> {html.escape(res['error'])}.")
+    else:
+        batch, time = res["mask"].shape
+        per = "per direction, two directions" if bidirectional else "one direction"
+        how = (f"{batch} rows x {time} steps" if res["steps"] != res["real_steps"]
+               else "only the real steps: sum(lengths)")
+        lines.append(f"<b>Steps computed:</b> {res['steps']} ({how}; {per}); "
+                     f"{res['real_steps']} of them read real data.")
+        if res["cudnn_ok"] is None:
+            lines.append("<b>cuDNN (Keras, TensorFlow backend):</b> n/a for PyTorch.")
+        else:
+            why = ("no mask is given" if method in ("no mask", "multiply outputs by mask")
+                   else "the mask is strictly right-padded, no empty row" if res["cudnn_ok"]
+                   else "the mask is not strictly right-padded, or a row is empty")
+            lines.append(f"<b>cuDNN would accept this:</b> {'yes' if res['cudnn_ok'] else 'no'} ({why}).")
+        h = np.round(np.asarray(res["h"]), 4).tolist()
+        ref = np.round(np.asarray(res["h_reference"]), 4).tolist()
+        for b, (row, row_ref) in enumerate(zip(h, ref)):
+            lines.append(f"row {b + 1}: final state {row}, reference {row_ref}")
+    myths = myths_for(framework, method, padding, bidirectional, res["error"])
+    lines.append("<b>Myths of lesson 08 shown here:</b> "
+                 + "; ".join(f"{n}: {html.escape(MYTHS[n])}" for n in myths) + ".")
+    pictures = gap_svg(res) + "<br>" + batch_svg(res)
+    return f"<div {_STYLE_BOX}>{pictures}<br>" + "<br>".join(lines) + "</div>"
+
+
+_HIDDEN = (f"<div {_STYLE_BOX}><b>Hidden until you guess.</b> Will the final state and the real-step "
+           "outputs equal the unpadded reference? Pick <i>equal</i> or <i>different</i>.</div>")
 
 
 def make_playground() -> widgets.VBox:
@@ -99,6 +193,7 @@ def make_playground() -> widgets.VBox:
     The returned VBox has ``.controls`` (dict: keyword -> widget),
     ``.result`` (the HTML result line) and ``.details`` (the HTML panel).
     """
+    warm_up_keras()  # the default framework: trace its calls now, not on the first move
     style = {"description_width": "90px"}
     framework = widgets.Dropdown(options=[("Keras", "keras"), ("PyTorch", "pytorch")],
                                  value=DEFAULTS["framework"], description="Framework", style=style)
@@ -113,29 +208,62 @@ def make_playground() -> widgets.VBox:
     for key, (desc, low, high) in sliders.items():
         controls[key] = widgets.IntSlider(value=DEFAULTS[key], min=low, max=high, description=desc,
                                           continuous_update=False, style=style)
+    checks = {"fresh_init": "Fresh Keras init (zero candidate bias)", "bidirectional": "Bidirectional",
+              "guess_mode": "Guess first"}
+    for key, desc in checks.items():
+        controls[key] = widgets.Checkbox(value=DEFAULTS[key], description=desc, indent=False,
+                                         layout=widgets.Layout(width="auto"))
+    guess = widgets.ToggleButtons(options=list(GUESSES), value=DEFAULTS["guess"], description="Your guess",
+                                  style=style)
+    controls["guess"] = guess
     result = widgets.HTML().add_class("result-line")
     details = widgets.HTML().add_class("result-details")
 
-    def refresh(_change=None):
+    def show(_change=None):
         values = {k: c.value for k, c in controls.items()}
-        res = _run(**values)
-        result.value = html.escape(summary_line(res, values["framework"], values["method"], values["padding"],
-                                                values["pad_amount"]))
-        details.value = '<pre style="line-height: 1.3; font-family: monospace">' + html.escape(details_text(res)) + "</pre>"
+        run, shown_guess = _split(values)
+        if shown_guess == "?":
+            result.value = html.escape(summary_line({"error": None}, "?"))
+            details.value = _HIDDEN
+            return
+        res = _run(**run)
+        result.value = html.escape(summary_line(res, shown_guess))
+        details.value = details_html(res, values["framework"], values["method"], values["padding"],
+                                     values["bidirectional"])
+
+    def reset_guess():
+        # In guess mode a new setting is guessed afresh; hold the observer so we draw once.
+        if guess.value != "?":
+            guess.unobserve(show, "value")
+            guess.value = "?"
+            guess.observe(show, "value")
+
+    def on_setting(_change=None):
+        if controls["guess_mode"].value:
+            reset_guess()
+        show()
+
+    def on_guess_mode(_change):
+        reset_guess()
+        show()
 
     def on_framework(change):
         # Swapping the options fires a method change; hold it so the app computes once.
-        method.unobserve(refresh, "value")
+        method.unobserve(on_setting, "value")
         method.options = list(METHODS[change["new"]])
         method.value = METHODS[change["new"]][0]
-        method.observe(refresh, "value")
-        refresh()
+        method.observe(on_setting, "value")
+        on_setting()
 
     framework.observe(on_framework, "value")
+    controls["guess_mode"].observe(on_guess_mode, "value")
+    guess.observe(show, "value")
     for key, control in controls.items():
-        if key != "framework":
-            control.observe(refresh, "value")
-    refresh()
-    app = widgets.VBox([framework, method, padding, *[controls[k] for k in sliders], result, details])
+        if key not in ("framework", "guess_mode", "guess"):
+            control.observe(on_setting, "value")
+    show()
+    left = widgets.VBox([framework, method, padding, *[controls[k] for k in sliders]])
+    right = widgets.VBox([controls[k] for k in checks] + [guess])
+    app = widgets.VBox([widgets.HBox([left, right]), result, details])
     app.controls, app.result, app.details = controls, result, details
     return app
