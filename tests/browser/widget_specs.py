@@ -70,17 +70,32 @@ PLAYGROUND_CONTROLS = [
     Control("Length 1", "slider", "length_1"),
     Control("Length 2", "slider", "length_2"),
     Control("Length 3", "slider", "length_3"),
+    Control("Fresh Keras init (zero candidate bias)", "checkbox", "fresh_init"),
+    Control("Bidirectional", "checkbox", "bidirectional"),
+    Control("Guess first", "checkbox", "guess_mode"),
+    Control("Your guess", "toggle", "guess"),
 ]
-#: Starts from the defaults (Keras, mask= argument, post, 2, lengths 5 3 2): the
-#: notebook's own check cell puts them back. Switching the framework resets the method.
+#: Starts from the defaults (Keras, mask= argument, post, 2, lengths 5 3 2, trained weights, one
+#: direction, no guessing): the notebook's own check cell puts them back. Switching the framework
+#: resets the method; in guess mode every other change (and switching guess mode) resets the guess.
+#: The first switch to PyTorch imports it (seconds): one slow move, counted in the median.
 PLAYGROUND_MOVES = [
-    Move("Padding", to="pre"),
     Move("Method", to="no mask"),
-    Move("Length 2", to=0),
-    Move("Framework", to="PyTorch", also={"method": "pack_padded_sequence"}),
-    Move("Length 2", to=3),
+    Move("Pad amount", to=50),
+    Move("Padding", to="pre"),
+    Move("Fresh Keras init (zero candidate bias)"),
     Move("Padding", to="post"),
-    Move("Pad amount", by=1),
+    Move("Bidirectional"),
+    Move("Guess first"),
+    Move("Your guess", to="different"),
+    Move("Pad amount", by=-1, also={"guess": "?"}),
+    Move("Your guess", to="equal"),
+    Move("Guess first", also={"guess": "?"}),
+    Move("Framework", to="PyTorch", also={"method": "pack_padded_sequence"}),
+    Move("Length 2", to=0),
+    Move("Length 2", to=3),
+    Move("Framework", to="Keras", also={"method": "mask= argument"}),
+    Move("Padding", to="pre"),
 ]
 SPECS["09_playground.ipynb"] = ("playground", ("tensorflow", "torch"), PLAYGROUND_CONTROLS, PLAYGROUND_MOVES)
 SPECS["10_beyond_one_lstm.ipynb"] = (
