@@ -207,7 +207,7 @@ class MaskedMaxPooling1D(ConsumesMask):
 
 @keras.saving.register_keras_serializable(package="lessons_lib")
 class LastValidStep(ConsumesMask):
-    """The features at each row's last real step: ``(batch, time, f) -> (batch, f)``; zeros if none.
+    """The features at each row's last real step, ``(b, t, f) -> (b, f)``; zeros if there are none.
 
     It picks the last True of each mask row, so pre- and post-padding both work.
     """

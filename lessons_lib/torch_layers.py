@@ -143,7 +143,7 @@ class TorchMaskedSoftmax(nn.Module):
 
 
 def last_valid_index(mask: torch.Tensor) -> torch.Tensor:
-    """Index of the last True step of each row of a (batch, time) bool mask; -1 for a row with none.
+    """Index of each row's last True step in a (batch, time) bool mask; -1 for a row with none.
 
     Example:
         >>> last_valid_index(torch.tensor([[True, True, False], [False, True, True], [False] * 3]))

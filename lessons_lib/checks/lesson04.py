@@ -118,7 +118,10 @@ def exercise_2(layer_class) -> bool:
     messages = [str(w.message) for w in caught if "mask" in str(w.message)]
     if messages:
         first = messages[0].split(". ")[0]
-        return _fail(f"Keras warned: {first}, but does not support masking, so the mask is lost (hint: supports_masking)")
+        return _fail(
+            "the layer does not support masking, so the mask is lost (hint: supports_masking).\n"
+            f"Keras warned: {first}."
+        )
     out_mask = getattr(out, "_keras_mask", None)
     if out_mask is None:
         return _fail("the output carries no mask, so an LSTM after this layer would see every step")
@@ -204,7 +207,7 @@ def exercise_3(fn) -> bool:
         problem = _row_problem(row, got[row], expected[row])
         if problem:
             return _fail(problem)
-    return _ok("weights sum to 1 over real steps, 0 on padding, 0 (not NaN) on an all-masked row, no overflow")
+    return _ok("weights sum to 1 on real steps, 0 on padding, 0 (not NaN) on all-masked rows, no overflow")
 
 
 def _row_problem(row: int, got: np.ndarray, expected: np.ndarray) -> str:
