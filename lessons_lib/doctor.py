@@ -363,7 +363,7 @@ class PaddingReport:
         return np.array(found)
 
     def verdict(self) -> str:
-        """The one-line verdict that ends ``str(report)``."""
+        """The verdict that ends ``str(report)``: one line, or two when the model is not invariant."""
         cases = self.cases()
         n = cases[0]["sequences"]
         if self.ok:
@@ -372,10 +372,10 @@ class PaddingReport:
         failing = sum(c["failing"] > 0 for c in cases)
         where = f"padding={w['padding']!r}, extra_padding={w['extra_padding']}, sequence {w['sequence']} (length {w['length']})"
         if w["error"]:
-            return f"NOT invariant in {failing} of {len(cases)} cases; the model failed with {where}: {w['error']}"
+            return f"NOT invariant in {failing} of {len(cases)} cases; the model failed\nwith {where}: {w['error']}"
         return (
-            f"NOT invariant in {failing} of {len(cases)} cases; worst: {where}, "
-            f"max diff {w['max_diff']:.3g} > atol {self.atol:.0e}"
+            f"NOT invariant in {failing} of {len(cases)} cases; max diff {w['max_diff']:.3g} > atol {self.atol:.0e}\n"
+            f"worst: {where}"
         )
 
     def __str__(self) -> str:
@@ -479,7 +479,8 @@ def check_padding(
         True
         >>> report = check_padding(lambda padded, lengths: padded.mean(axis=1), seqs)
         >>> print(report.verdict())
-        NOT invariant in 4 of 4 cases; worst: padding='post', extra_padding=5, sequence 1 (length 1), max diff 3.5 > atol 1e-05
+        NOT invariant in 4 of 4 cases; max diff 3.5 > atol 1e-05
+        worst: padding='post', extra_padding=5, sequence 1 (length 1)
     """
     runner = _Runner(model)  # TypeError for a model that is not callable
     items, dtype = _as_sequences(sequences)

@@ -65,14 +65,17 @@ class PackedBiLSTM(nn.Module):
 
 
 def reverse_within_lengths(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """Reverse the first ``lengths[b]`` steps of each row of ``x``; the padding stays at the end."""
+    """Reverse the first ``lengths[b]`` steps of each row of ``x``; padding stays at the end."""
     t = torch.arange(x.shape[1], device=x.device)
     index = torch.where(t < lengths[:, None], lengths[:, None] - 1 - t, t)  # (batch, time)
     return torch.gather(x, 1, index[:, :, None].expand(-1, -1, x.shape[2]))
 
 
 class PaddedBiLSTM(nn.Module):
-    """The same classifier without packing: run over the padding, read each row at its last real step."""
+    """The same classifier without packing.
+
+    It runs over the padding and reads each row at its last real step.
+    """
 
     def __init__(self, n_features: int, units: int, n_classes: int):
         super().__init__()
@@ -88,7 +91,7 @@ class PaddedBiLSTM(nn.Module):
 
 
 def copy_packed_weights(packed: PackedBiLSTM, padded: PaddedBiLSTM) -> PaddedBiLSTM:
-    """Copy a PackedBiLSTM's weights into a PaddedBiLSTM (``*_reverse`` go to the backward LSTM)."""
+    """Copy a PackedBiLSTM's weights into a PaddedBiLSTM (``*_reverse`` to the backward LSTM)."""
     with torch.no_grad():
         for name, param in packed.lstm.named_parameters():
             target = padded.backward_lstm if name.endswith("_reverse") else padded.forward_lstm
@@ -99,9 +102,10 @@ def copy_packed_weights(packed: PackedBiLSTM, padded: PaddedBiLSTM) -> PaddedBiL
 
 @contextlib.contextmanager
 def lstm_while_loop_export() -> Iterator[None]:
-    """torch 2.13's while_loop LSTM decomposition, made to work in a process that already ran an LSTM."""
+    """torch 2.13's while_loop LSTM decomposition, usable in a process that already ran an LSTM."""
     lstm_op = torch.ops.aten.lstm.input
-    lstm_op._dispatch_cache.clear()  # the patch edits py_kernels but leaves this cache stale (torch 2.13)
+    # the patch edits py_kernels but leaves this cache stale (torch 2.13)
+    lstm_op._dispatch_cache.clear()
     try:
         with register_lstm_while_loop_decomposition():
             yield

@@ -218,7 +218,7 @@ def exercise_3(answer: Any, model: Any) -> CheckResult:
     except Exception:  # noqa: BLE001 - the model argument itself may be junk
         return verdict(False, "model must be the Keras model from check.exercise_3_model().")
     if answer is None:
-        return verdict(False, f"answer is still None; give a layer name, one of {names}.")
+        return verdict(False, f"answer is still None; give a layer name, one of\n{names}.")
     name = getattr(answer, "name", answer) if not isinstance(answer, str) and hasattr(answer, "name") else answer
     if not isinstance(name, str):
         return verdict(False, f"answer must be a layer name (a string), one of {names}; got {type(answer).__name__}.")

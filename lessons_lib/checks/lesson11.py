@@ -61,7 +61,7 @@ def exercise_1(answer: Any) -> CheckResult:
         return verdict(False, f"your function returned shape {tuple(got.shape)}, expected {tuple(expected.shape)} (batch, units).{hint}")
     got = got.detach().to(torch.float32)
     if torch.allclose(got, expected, atol=_ATOL):
-        return verdict(True, "out[torch.arange(batch), lengths - 1] reads each row at its last real step, "
+        return verdict(True, "out[torch.arange(batch), lengths - 1] reads each row at its last real step,\n"
                              "with tensor ops only, so it compiles and exports.")
     if torch.allclose(got, out[:, -1], atol=_ATOL):
         return verdict(False, "that is out[:, -1], the last *padded* step: rows shorter than the batch's longest "
@@ -89,7 +89,7 @@ def exercise_2(answer: Any) -> CheckResult:
     """Is ``answer`` a dynamic_shapes dict for ``forward(x, lengths)``: batch shared, time dynamic, features fixed?"""
     example = '{"x": {0: batch, 1: time}, "lengths": {0: batch}}'
     if answer is None:
-        return verdict(False, f"answer is still None; write a dict shaped like {example}.")
+        return verdict(False, f"answer is still None; write a dict shaped like\n{example}.")
     if not isinstance(answer, Mapping):
         return verdict(False, f"answer must be a dict keyed by forward's argument names, got {type(answer).__name__}.")
     unknown = sorted(map(str, set(answer) - {"x", "lengths"}))
@@ -141,7 +141,8 @@ class GatherWithIndex(ex.PaddedBiLSTM):
         index = (lengths - 1)[:, None, None].expand(-1, 1, self.head.in_features // 2)
         out_fw, _ = self.forward_lstm(x)
         out_bw, _ = self.backward_lstm(ex.reverse_within_lengths(x, lengths))
-        return self.head(torch.cat([out_fw.gather(1, index)[:, 0], out_bw.gather(1, index)[:, 0]], dim=-1))
+        last_fw, last_bw = out_fw.gather(1, index)[:, 0], out_bw.gather(1, index)[:, 0]
+        return self.head(torch.cat([last_fw, last_bw], dim=-1))
 
 
 class LastColumn(ex.PaddedBiLSTM):
@@ -159,7 +160,8 @@ class PythonLoop(ex.PaddedBiLSTM):
     def forward(self, x, lengths):
         out_fw, _ = self.forward_lstm(x)
         out_bw, _ = self.backward_lstm(ex.reverse_within_lengths(x, lengths))
-        last = [torch.cat([out_fw[i, n - 1], out_bw[i, n - 1]]) for i, n in enumerate(lengths.tolist())]
+        pairs = enumerate(lengths.tolist())
+        last = [torch.cat([out_fw[i, n - 1], out_bw[i, n - 1]]) for i, n in pairs]
         return self.head(torch.stack(last))
 
 
@@ -174,11 +176,11 @@ _TRUTH = {
     "python_loop": "export fails",
 }
 _HINTS = {
-    "last_column": "last_column exports fine, but out[:, -1] is the last padded step: the numbers are wrong "
+    "last_column": "last_column exports fine, but out[:, -1] is the last padded step: the numbers are wrong\n"
                    "for every row shorter than the longest.",
-    "python_loop": "python_loop calls lengths.tolist(): the values become Python ints, so export specializes "
+    "python_loop": "python_loop calls lengths.tolist(): the values become Python ints, so export specializes\n"
                    "the batch to the example's and fails with 'Constraints violated'.",
-    "gather_with_index": "gather_with_index is the same read as out[rows, lengths - 1], written with Tensor.gather: "
+    "gather_with_index": "gather_with_index is the same read as out[rows, lengths - 1], written with Tensor.gather:\n"
                          "tensor ops only, so it exports and gives the packed model's numbers.",
 }
 
@@ -189,7 +191,7 @@ def exercise_3(answer: Any) -> CheckResult:
     names = sorted(EXPORT_CANDIDATES)
     right = {n for n, v in _TRUTH.items() if v == "exports, right numbers"}
     if answer is None:
-        return verdict(False, f"answer is still None; give a set of names chosen from {names}.")
+        return verdict(False, f"answer is still None; give a set of names chosen from\n{names}.")
     if isinstance(answer, str) or not isinstance(answer, (set, frozenset, list, tuple)):
         return verdict(False, f"answer must be a set of names from {names}, got {type(answer).__name__}.")
     if not all(isinstance(a, str) for a in answer):
@@ -200,7 +202,7 @@ def exercise_3(answer: Any) -> CheckResult:
     chosen = set(answer)
     wrong_in = sorted(chosen - right)
     if wrong_in:
-        return verdict(False, " ".join(_HINTS[n] for n in wrong_in))
+        return verdict(False, "\n".join(_HINTS[n] for n in wrong_in))
     if right - chosen:
-        return verdict(False, " ".join(_HINTS[n] for n in sorted(right - chosen)))
-    return verdict(True, "only gather_with_index. " + _HINTS["last_column"] + " " + _HINTS["python_loop"])
+        return verdict(False, "\n".join(_HINTS[n] for n in sorted(right - chosen)))
+    return verdict(True, "only gather_with_index.\n" + _HINTS["last_column"] + "\n" + _HINTS["python_loop"])

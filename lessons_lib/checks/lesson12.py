@@ -73,7 +73,8 @@ def exercise_1(answer) -> bool:
         return _fail(f"give the layer's name as a string, got {type(answer).__name__}")
     name = answer.strip().strip("'\"")
     if name.lower() == EXERCISE_1_LOST_AT:
-        return _ok(f"'{EXERCISE_1_LOST_AT}' gets a mask (mask in: True) and passes none on although its output keeps the time axis")
+        return _ok(f"'{EXERCISE_1_LOST_AT}' gets a mask (mask in: True) and passes none on\n"
+                   "although its output keeps the time axis")
     if name in _EXERCISE_1_HINTS:
         return _fail(_EXERCISE_1_HINTS[name])
     names = ", ".join(["embed_tokens", "project", EXERCISE_1_LOST_AT, "dropout", "encoder", "classify"])
@@ -130,7 +131,8 @@ def exercise_2(model) -> bool:
         names = [layer.__class__.__name__ for layer in _layers_of(model)]
         hint = ""
         if "Masking" in names and "Embedding" in names and names.index("Masking") > names.index("Embedding"):
-            hint = " Masking(0) after an Embedding compares embedding vectors with 0, and they never are; mask the token ids instead."
+            hint = ("\nMasking(0) after an Embedding compares embedding vectors with 0, and they never are;\n"
+                    "mask the token ids instead.")
         return _fail(f"the doctor still finds a leak in {len(failing)} of {len(report.cases())} cases.{hint}")
     return _ok("the doctor passes your model on both sides, with and without extra padding")
 
@@ -173,6 +175,6 @@ def exercise_3(answer) -> bool:
             f"{CROP_STEPS} steps the model keeps; add more"
         )
     return _ok(
-        f"{longest} + {extra} = {longest + extra} pre-padded steps are more than the {CROP_STEPS} the model keeps, "
+        f"{longest} + {extra} = {longest + extra} pre-padded steps are more than the {CROP_STEPS} the model keeps,\n"
         "so the crop cuts real steps; a test with extra padding (0, 2) never sees it"
     )
