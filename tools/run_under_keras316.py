@@ -31,12 +31,14 @@ PATCH_CELL = "from lessons_lib.keras_regime import simulate_keras_316\nsimulate_
 
 
 def keras_notebooks() -> list[pathlib.Path]:
-    """Notebooks whose setup cell asks for TensorFlow (and so Keras)."""
+    """Notebooks that run Keras: the setup cell asks for TensorFlow, or the code picks the
+    framework "keras" by name (09 imports TensorFlow lazily, on its first Keras run)."""
     found = []
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         setup = next((c.source for c in nb.cells if c.cell_type == "code" and "setup_notebook" in c.source), "")
-        if '"tensorflow"' in setup:
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        if '"tensorflow"' in setup or '"keras"' in code:
             found.append(path)
     return found
 
