@@ -189,7 +189,11 @@ def check_figures() -> bool:
         return False
     import matplotlib
 
-    if "inline" not in str(matplotlib.get_backend()):
+    try:  # auto_select=False (matplotlib >= 3.10): do not pick a backend just to ask
+        backend = matplotlib.get_backend(auto_select=False)
+    except TypeError:
+        backend = matplotlib.get_backend()
+    if "inline" not in str(backend):
         return False
     # Importing the backend activates it (once per kernel): it registers its PNG formatter,
     # which must exist before it can be wrapped.
