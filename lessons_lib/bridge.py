@@ -188,7 +188,7 @@ def check_torch_weights(
 def keras_to_torch_weights(
     kernel: ArrayLike, recurrent_kernel: ArrayLike, bias: ArrayLike | None = None
 ) -> dict[str, np.ndarray]:
-    """Keras layout -> torch layout, one direction: transpose each matrix; the bias goes to bias_ih.
+    """Keras layout -> torch layout, one way: transpose each matrix; the bias goes to bias_ih.
 
     >>> t = keras_to_torch_weights(np.ones((3, 8)), np.ones((2, 8)), np.arange(8.0))
     >>> t["weight_ih"].shape, float(t["bias_hh"].sum())
@@ -342,8 +342,8 @@ def _check_torch_lstm(lstm: Any, name: str = "torch_lstm") -> tuple[str, ...]:
         raise TypeError(f"{name} must be a torch.nn.LSTM, got {type(lstm).__name__}")
     if lstm.num_layers != 1:
         raise ValueError(
-            f"{name} has num_layers={lstm.num_layers}; the bridge supports single-layer LSTMs only "
-            "(stack several one-layer LSTMs instead)"
+            f"{name} has num_layers={lstm.num_layers}; the bridge takes one-layer LSTMs "
+            "(stack several instead)"
         )
     if getattr(lstm, "proj_size", 0):
         raise ValueError(f"{name} has proj_size={lstm.proj_size}; Keras has no projected LSTM")
@@ -457,7 +457,9 @@ def _reversal_index(mask: np.ndarray) -> np.ndarray:
     return np.where(mask, partner, np.arange(steps)[None, :])
 
 
-def reverse_within_length(padded: ArrayLike, lengths: ArrayLike, *, padding: str = "post") -> np.ndarray:
+def reverse_within_length(
+    padded: ArrayLike, lengths: ArrayLike, *, padding: str = "post"
+) -> np.ndarray:
     """Reverse each sequence's real steps in time; the padding stays where it is.
 
     ``padded`` is (batch, time) or (batch, time, features), ``lengths`` (batch,).

@@ -110,8 +110,9 @@ def verify_bytes(name: str, compressed: bytes, sha256: str) -> str:
     got = hashlib.sha256(raw).hexdigest()
     if got != sha256:
         raise ChecksumError(
-            f"{name}: sha256 of the decompressed data is {got}, expected {sha256}; "
-            "the file is damaged or was changed (restore it from the repository)"
+            f"{name} is damaged or was changed (restore it from the repository):\n"
+            f"sha256 of the decompressed data {got},\n"
+            f"expected                        {sha256}"
         )
     return raw.decode("utf-8")
 

@@ -16,7 +16,15 @@ from collections.abc import Iterable
 
 import numpy as np
 
-__all__ = ["KERNEL_ENV", "XMODES", "set_exception_mode", "setup_notebook", "versions"]
+__all__ = [
+    "CHECK_ENV",
+    "KERNEL_ENV",
+    "XMODES",
+    "check_figures",
+    "set_exception_mode",
+    "setup_notebook",
+    "versions",
+]
 
 #: Environment for every kernel that runs a lesson: the refresh tool, nbval
 #: (through the root conftest.py), ``make lab`` and :func:`setup_notebook`.
@@ -30,6 +38,11 @@ KERNEL_ENV = {
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
     "JUPYTER_PLATFORM_DIRS": "1",
 }
+
+#: Set (besides KERNEL_ENV) by the runs that store or compare outputs -- ``make test``, the
+#: refresh tool, nbval through the root conftest.py -- not by ``make lab``: with it,
+#: :func:`setup_notebook` warns on stderr about every unreadable figure (:func:`check_figures`).
+CHECK_ENV = {"LESSONS_CHECK_FIGURES": "1"}
 
 _FRAMEWORKS = ("tensorflow", "torch")
 #: IPython's exception reporting modes (``%xmode``).
@@ -90,6 +103,10 @@ def setup_notebook(
        ``xmode=None`` leaves the mode alone; ``xmode="Context"`` gives back
        IPython's full tracebacks (so does ``%xmode Context`` in any cell).
        Outside IPython this step does nothing.
+    8. with ``LESSONS_CHECK_FIGURES=1`` in the environment (:data:`CHECK_ENV`),
+       inside IPython, calls :func:`check_figures`: every figure shown from
+       then on is checked, and each problem is written to stderr, which a
+       strict nbval run reports as a changed output.
 
     It returns nothing, so a setup cell shows just that one line; call
     :func:`versions` for the numbers. The TensorFlow variables must be in the
@@ -146,6 +163,66 @@ def setup_notebook(
             print(f"Keras mask regime: {keras_mask_regime()}")
     if xmode is not None:
         set_exception_mode(xmode)
+    if os.environ.get("LESSONS_CHECK_FIGURES") == "1":
+        check_figures()
+
+
+def check_figures() -> bool:
+    """Check every matplotlib figure this IPython kernel shows as PNG; say whether the check is on.
+
+    The inline backend turns a figure into PNG through IPython's ``image/png``
+    formatter (whether ``plt.show()`` or the end of the cell shows it, before
+    it is closed). This wraps that formatter: after the PNG is made, each
+    problem :func:`lessons_lib.plots.figure_problems` finds (text under 10 px at
+    100%, an image over 800 px wide) is written to stderr as
+    ``figure check: ...``. The image itself is unchanged. Calling it again does
+    nothing more. Outside IPython (or without matplotlib's inline backend) it
+    does nothing and returns False.
+
+    Example (outside IPython nothing happens):
+        >>> check_figures()
+        False
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return False
+    import matplotlib
+
+    try:  # auto_select=False (matplotlib >= 3.10): do not pick a backend just to ask
+        backend = matplotlib.get_backend(auto_select=False)
+    except TypeError:
+        backend = matplotlib.get_backend()
+    if "inline" not in str(backend):
+        return False
+    # Importing the backend activates it (once per kernel): it registers its PNG formatter,
+    # which must exist before it can be wrapped.
+    import matplotlib_inline.backend_inline  # noqa: F401
+    from matplotlib.figure import Figure
+
+    formatter = shell.display_formatter.formatters["image/png"]
+    try:
+        make_png = formatter.lookup_by_type(Figure)
+    except KeyError:
+        return False
+    if getattr(make_png, "checks_figures", False):
+        return True
+
+    def checked_png(fig):
+        png = make_png(fig)
+        try:
+            from .plots import figure_problems, png_size
+
+            problems = figure_problems(fig, width_px=png_size(png)[0]) if png else []
+        except Exception as err:  # a broken check must not hide the figure
+            problems = [f"could not check the figure: {type(err).__name__}: {err}"]
+        for problem in problems:
+            print(f"figure check: {problem}", file=sys.stderr)
+        return png
+
+    checked_png.checks_figures = True
+    formatter.for_type(Figure, checked_png)
+    return True
 
 
 def set_exception_mode(xmode: str = "Minimal") -> bool:

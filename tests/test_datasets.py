@@ -81,7 +81,7 @@ def test_unknown_split_is_rejected_by_name(split):
 def test_checksum_mismatch_in_the_package_gives_a_clear_error(monkeypatch):
     name, _ = ds.CHECKSUMS["train"]
     monkeypatch.setitem(ds.CHECKSUMS, "train", (name, "0" * 64))
-    with pytest.raises(ds.ChecksumError, match=rf"{name}: sha256 .* expected 0{{64}}; the file is damaged"):
+    with pytest.raises(ds.ChecksumError, match=rf"{name} is damaged[^\n]*\n[^\n]*\nexpected +0{{64}}$"):
         ds.load_japanese_vowels("train")
 
 
@@ -92,7 +92,7 @@ def test_verify_bytes_accepts_good_and_rejects_changed_data():
     text = "hello ragged world\n"
     sha = hashlib.sha256(text.encode()).hexdigest()
     assert ds.verify_bytes("x.gz", gzip.compress(text.encode()), sha) == text
-    with pytest.raises(ds.ChecksumError, match=r"x\.gz: sha256 of the decompressed data is [0-9a-f]{64}, expected " + sha):
+    with pytest.raises(ds.ChecksumError, match=r"x\.gz is damaged.*:\nsha256 of the decompressed data [0-9a-f]{64},\nexpected +" + sha):
         ds.verify_bytes("x.gz", gzip.compress(b"hello ragged World\n"), sha)
     assert issubclass(ds.ChecksumError, ValueError)
 
@@ -112,7 +112,7 @@ def test_read_verified_reads_a_file(tmp_path):
     sha = hashlib.sha256(TINY_TS.encode()).hexdigest()
     assert ds.read_verified(path, sha) == TINY_TS
     path.write_bytes(gzip.compress(TINY_TS.replace("7:8", "7:9").encode()))
-    with pytest.raises(ds.ChecksumError, match=r"^tiny\.ts\.gz: sha256"):
+    with pytest.raises(ds.ChecksumError, match=r"^tiny\.ts\.gz is damaged"):
         ds.read_verified(str(path), sha)
 
 

@@ -83,7 +83,7 @@ def exercise_1(answer: Any, torch_lstm: Any) -> bool:
     if answer is None:
         return _not_yet(
             "answer is None. Expected a dict with 'kernel' "
-            f"{expected['kernel'].shape}, 'recurrent_kernel' {expected['recurrent_kernel'].shape} "
+            f"{expected['kernel'].shape}, 'recurrent_kernel' {expected['recurrent_kernel'].shape}\n"
             f"and 'bias' {expected['bias'].shape}."
         )
     if not isinstance(answer, Mapping):
@@ -141,8 +141,8 @@ def exercise_2(answer: Any, x_post: Any, lengths: Any, bi_weights: Mapping) -> b
         return _not_yet(f"answer has shape {got.shape}, expected {h_bw.shape} (batch, units).")
     if _close(got, h_bw):
         return _correct(
-            "the backward direction reads each sequence reversed within its length; its final h is "
-            "the state after it has gone back to the first real step."
+            "the backward direction reads each sequence reversed within its length;\n"
+            "its final h is the state after it has gone back to the first real step."
         )
     bw = bi_weights["backward"]
     if _close(got, h_fw) or _close(got, lstm_forward(x, **bw, mask=mask)[1]):
@@ -187,7 +187,7 @@ def _unmasked_truth(seed: int = 0) -> set[str]:
 def exercise_3(answer: Any) -> bool:
     """Which of _CHOICES does an unmasked one-direction LSTM get right?"""
     if answer is None:
-        return _not_yet(f"answer is None. Expected a set of strings chosen from {list(_CHOICES)}.")
+        return _not_yet(f"answer is None. Expected a set of strings chosen from\n{list(_CHOICES)}.")
     if isinstance(answer, str):
         answer = {answer}
     try:
@@ -202,9 +202,10 @@ def exercise_3(answer: Any) -> bool:
     missing = sorted(truth - answer)
     if not wrongly_in and not missing:
         return _correct(
-            "only the outputs at real steps of a post-padded batch survive; the padding comes after them. "
-            "Every final state, and every output under pre-padding, is wrong (for weights with a non-zero "
-            "cell-candidate bias, as after training; a fresh Keras LSTM is exact under pre-padding by coincidence)."
+            "only the outputs at real steps of a post-padded batch survive; the padding comes\n"
+            "after them. Every final state, and every output under pre-padding, is wrong (for\n"
+            "weights with a non-zero cell-candidate bias, as after training; a fresh Keras LSTM\n"
+            "is exact under pre-padding by coincidence)."
         )
     parts = []
     for item in wrongly_in:

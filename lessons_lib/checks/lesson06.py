@@ -82,7 +82,7 @@ def exercise_2(padded, probs, reference) -> bool:
     diff = float(np.max(np.abs(p - ref)))
     if diff <= 1e-5:
         return _verdict(
-            True, f"max abs diff {'< 1e-05' if diff < 1e-5 else f'{diff:.1e}'} from the post-padded 29-step run: "
+            True, f"max abs diff {'< 1e-05' if diff < 1e-5 else f'{diff:.1e}'} from the post-padded 29-step run:\n"
             "a masked model ignores where and how much padding there is."
         )
     return _verdict(

@@ -69,7 +69,7 @@ def exercise_2(answer) -> bool:
     best = padded_steps(lengths, [np.argsort(lengths)[i : i + 2] for i in range(0, n, 2)])
     got = padded_steps(lengths, batches)
     if got == best:
-        print(f"Correct: {got} padded steps for {packed_steps(lengths)} real ones, the fewest possible "
+        print(f"Correct: {got} padded steps for {packed_steps(lengths)} real ones, the fewest possible\n"
               "(pair the sequences in length order).")
         return True
     print(f"Not yet: your batches cost {got} padded steps; {best} is possible. Hint: sort by length.")
@@ -91,8 +91,8 @@ def exercise_3(answer) -> bool:
               f"and {type(packed).__name__}.")
         return False
     if (masked, packed) == expected:
-        print(f"Correct: on a CPU (Keras's generic loop) the mask does not skip work ({expected[0]} = 6 x 10 "
-              f"steps), packing does ({expected[1]} = the sum of the lengths).")
+        print(f"Correct: on a CPU (Keras's generic loop) the mask does not skip work\n"
+              f"({expected[0]} = 6 x 10 steps), packing does ({expected[1]} = the sum of the lengths).")
         return True
     if masked == expected[1]:
         print("Not yet: on a CPU a Keras mask does not skip computation; the masked LSTM still steps "

@@ -80,7 +80,7 @@ def exercise_3(index: Callable[[int, int], int]) -> bool:
             return False
         if got != 0:
             print(
-                f"Not yet: index({L}, {maxlen}) = {got!r}. The backward direction reads from the end to the start, "
+                f"Not yet: index({L}, {maxlen}) = {got!r}. The backward direction reads from the end to the start,\n"
                 "so its summary of the whole sequence is its output at step 0."
             )
             return False
