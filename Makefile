@@ -12,6 +12,10 @@ export KERAS_BACKEND := tensorflow
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export JUPYTER_PLATFORM_DIRS := 1
+# PyTorch's CPU code paths pinned to AVX2 (same bits on every AVX2 machine; see KERNEL_ENV).
+export ATEN_CPU_CAPABILITY := avx2
+export MKL_CBWR := AVX2
+export ONEDNN_MAX_CPU_ISA := AVX2
 
 .PHONY: test-keras316 help venv lab lab-setup playground-flags student playground test test-unit test-notebooks notebooks bench clean
 

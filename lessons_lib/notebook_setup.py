@@ -37,6 +37,14 @@ KERNEL_ENV = {
     # debugpy warns on stderr about frozen modules when the kernel starts.
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
     "JUPYTER_PLATFORM_DIRS": "1",
+    # PyTorch's CPU kernels pick their code path by the CPU's vector instructions: its own
+    # (ATen) kernels, MKL (matmul) and oneDNN each differ in the last bits between AVX2 and
+    # AVX-512 machines, and between Intel and AMD for MKL. One bit grows, over a training run,
+    # into a different 4th decimal (lesson 06). Pinning all three to AVX2 makes the stored
+    # numbers the same on every x86-64 machine with AVX2 (any from 2013 on).
+    "ATEN_CPU_CAPABILITY": "avx2",
+    "MKL_CBWR": "AVX2",
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
 }
 
 #: Set (besides KERNEL_ENV) by the runs that store or compare outputs -- ``make test``, the

@@ -4,8 +4,9 @@ Usage: python tools/refresh_notebooks.py [notebooks/NN_name.ipynb ...]
 (no arguments: every notebook under notebooks/). ``make notebooks`` runs it.
 
 Each notebook runs in a fresh kernel of the current Python environment, with
-the notebook's folder as working directory and lessons_lib.KERNEL_ENV set,
-exactly as ``pytest --nbval --nbval-current-env`` runs it. Volatile data is
+the notebook's folder as working directory and lessons_lib.KERNEL_ENV set
+(plus CHECK_ENV: a figure with text under 10 px or wider than 800 px writes
+to stderr, which is reported below), exactly as ``pytest --nbval --nbval-current-env`` runs it. Volatile data is
 dropped: per-cell timing metadata, and the frames of expected tracebacks
 (cells tagged ``raises-exception``), which hold machine paths; nbval does not
 compare tracebacks, only the exception name and message. Widget state is
@@ -26,7 +27,7 @@ import time
 import nbformat
 from nbclient import NotebookClient
 
-from lessons_lib.notebook_setup import KERNEL_ENV
+from lessons_lib.notebook_setup import CHECK_ENV, KERNEL_ENV
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="*", type=pathlib.Path)
     args = parser.parse_args(argv)
     paths = args.paths or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    os.environ.update(KERNEL_ENV)
+    os.environ.update({**KERNEL_ENV, **CHECK_ENV})  # CHECK_ENV: warn on unreadable figures
     for path in paths:
         seconds = refresh(path.resolve())
         print(f"{path.name}: executed in {seconds:.1f} s")
