@@ -68,7 +68,8 @@ def test_lesson03_lines():
 def test_lesson04_lines():
     from lessons_lib.widgets import lesson04 as w
 
-    _check([w.result_text(p, m, n) for p in ("mean", "max", "last") for m in (False, True) for n in range(w.PAD_MAX + 1)])
+    poolings, pads = ("mean", "max", "last"), range(w.PAD_MAX + 1)
+    _check([w.result_text(p, m, n) for p in poolings for m in (False, True) for n in pads])
 
 
 @pytest.mark.slow

@@ -103,7 +103,9 @@ def layout_html(lengths: list[int]) -> str:
     head = "".join(_cell(f"t{t}", 36, None).replace("background:#e6e6e6;", "") for t in range(grid.shape[1]))
     rows = [f'<div><span style="{_CELL}width:86px;">time step</span>{head}</div>']
     for b, n in enumerate(layout.lengths.tolist()):
-        cells = "".join(_cell(str(r) if r >= 0 else "pad", 36, _COLOURS[b] if r >= 0 else None) for r in grid[b].tolist())
+        cells = "".join(
+            _cell(str(r), 36, _COLOURS[b]) if r >= 0 else _cell("pad", 36, None) for r in grid[b].tolist()
+        )
         rows.append(f'<div><span style="{_CELL}width:86px;">b{b} (len {n})</span>{cells}</div>')
     starts = np.concatenate([[0], np.cumsum(layout.batch_sizes)[:-1]]).tolist()
     groups = []
@@ -112,7 +114,7 @@ def layout_html(lengths: list[int]) -> str:
         cells = "".join(_cell(f"b{b}", 22, _COLOURS[b]) for b in seqs)
         groups.append(
             f'<span style="display:inline-block;border-left:2px solid black;padding:0 2px;">{cells}'
-            f'<br><span style="font:11px monospace;">t{t}: rows {start}-{start + size - 1}</span></span>'
+            f'<br><span style="font:11px monospace;">t{t}</span></span>'
         )
     return (
         f"<div><b>padded batch, lengths {layout.lengths.tolist()}</b> (number in a cell = row of packed.data)"

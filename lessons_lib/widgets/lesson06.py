@@ -134,7 +134,7 @@ def make_widget(models: dict | None = None, test: RaggedSplit | None = None) -> 
     """
     if models is None or test is None:
         models, test = default_models()
-    # The same description width for all three (lessons_lib.widgets.DESCRIPTION_WIDTH): the slider tracks line up.
+    # One description width for all three (lessons_lib.widgets.DESCRIPTION_WIDTH): the tracks line up.
     utterance = widgets.IntSlider(
         value=INITIAL["utterance"], min=0, max=len(test.labels) - 1, description="utterance",
         continuous_update=False, **control_options(),
@@ -152,7 +152,8 @@ def make_widget(models: dict | None = None, test: RaggedSplit | None = None) -> 
     def update(_change=None) -> None:
         values = {"utterance": utterance.value, "extra_padding": extra.value, "unmasked": which.value}
         line.value = result_text(**values, models=models, test=test)
-        table.value = _table(*probabilities(**values, models=models, test=test), which.value, utterance.value)
+        p_packed, p_unmasked = probabilities(**values, models=models, test=test)
+        table.value = _table(p_packed, p_unmasked, which.value, utterance.value)
 
     for control in (utterance, extra, which):
         control.observe(update, names="value")
