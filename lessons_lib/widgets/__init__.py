@@ -28,7 +28,7 @@ from __future__ import annotations
 __all__ = ["CONTROL_WIDTH", "DESCRIPTION_WIDTH", "TOGGLE_BUTTON_WIDTH", "control_options", "toggle_buttons"]
 
 #: Width of every description label (fits "unmasked model", the longest lesson description).
-DESCRIPTION_WIDTH = "110px"
+DESCRIPTION_WIDTH = "120px"
 #: Width of every control row: label, then the slider track (about 200 px) and its readout.
 CONTROL_WIDTH = "420px"
 #: Width of each ToggleButtons button (the ipywidgets default, 148 px, wraps a second button).
@@ -40,7 +40,7 @@ def control_options() -> dict:
 
     Example:
         >>> control_options()
-        {'style': {'description_width': '110px'}, 'layout': {'width': '420px'}}
+        {'style': {'description_width': '120px'}, 'layout': {'width': '420px'}}
     """
     return {"style": {"description_width": DESCRIPTION_WIDTH}, "layout": {"width": CONTROL_WIDTH}}
 

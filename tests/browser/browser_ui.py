@@ -187,6 +187,7 @@ def layout_problems(root, controls: list[Control], tolerance_px: float = 1.5) ->
 
     - a toggle's label must sit on the row of its buttons (vertical centres within
       ``tolerance_px`` + 3 px, label left of the first button), all buttons on one row;
+    - no description label may be cut off (ipywidgets ends a too-narrow label with an ellipsis);
     - every slider's track must start at the same x;
     - every description label (sliders, dropdowns, toggles) must end at the same x.
     """
@@ -197,8 +198,11 @@ def layout_problems(root, controls: list[Control], tolerance_px: float = 1.5) ->
             continue
         el = control_locator(root, c)
         el.scroll_into_view_if_needed()
-        label = _box(el.locator("label.widget-label").first)
+        label_el = el.locator("label.widget-label").first
+        label = _box(label_el)
         label_ends[c.description] = label["x"] + label["width"]
+        if label_el.evaluate("e => e.scrollWidth > e.clientWidth"):
+            problems.append(f"{c.kind} {c.description!r}: label text cut off (ellipsis); widen the description")
         if c.kind == "toggle":
             buttons = [_box(b) for b in el.locator("button").all()]
             label_mid = label["y"] + label["height"] / 2
