@@ -68,9 +68,9 @@ def test_names_and_expectations():
 def test_widget_result_text():
     from lessons_lib.widgets import lesson12 as w12
 
-    assert w12.result_text("torch_crop", "pre", 4).endswith("invariant, 0 of 8 sequences differ (all < 1e-05)")
+    assert w12.result_text("torch_crop", "pre", 4) == "Result: torch_crop, pre +4: invariant, 0 of 8 differ (all < 1e-05)"
     text = w12.result_text("torch_crop", "pre", 5)
-    assert text.startswith("Result: torch_crop, pre, extra 5: NOT invariant, 8 of 8 sequences differ, largest ")
+    assert text.startswith("Result: torch_crop, pre +5: NOT invariant, 8 of 8 differ (max ")
     bars = w12.bars_text("keras_max_pool", "post", 3).splitlines()
     assert len(bars) == 8 and all(line.endswith("< 1e-05") and "#" not in line for line in bars)
     assert any("#" in line for line in w12.bars_text("keras_max_pool", "pre", 0).splitlines())

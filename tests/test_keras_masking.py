@@ -322,6 +322,29 @@ def test_masking_methods(padding):
         assert km.masking_method_output(method, padding, 0)["max_abs_diff"] < 1e-5
 
 
+@pytest.mark.parametrize("padding", ["post", "pre"])
+def test_masking_method_output_equals_plain_eager_keras(padding):
+    """The compiled LSTM calls give what the plain eager calls ``lstm(x)`` / ``lstm(x, mask=...)`` give."""
+    layers = km._demo_layers(km.DEMO_VOCAB, km.DEMO_DIM, km.DEMO_UNITS, km.DEMO_SEED)
+    lstm, table = layers["lstm"], layers["table"]
+    toks = km.DEMO_TOKENS
+    for n in (0, 2, 5):
+        padded = ll.pad_sequences([toks], toks.size + n, padding=padding, value=0)
+        eager = {
+            "none": lstm(layers["embed"](padded)),
+            "mask_zero": lstm(layers["embed_mask_zero"](padded)),  # the mask travels on the tensor
+            "Masking": lstm(layers["masking"](
+                ll.pad_sequences([table[toks]], toks.size + n, padding=padding, value=0.0).astype("float32"))),
+            "Masking after Embedding": lstm(layers["masking"](layers["embed"](padded))),
+            "explicit mask": lstm(layers["embed"](padded), mask=padded != 0),
+        }
+        reference = lstm(table[toks][None]).numpy()[0]
+        for method, out in eager.items():
+            r = km.masking_method_output(method, padding, n)
+            np.testing.assert_allclose(r["output"], out.numpy()[0], rtol=0, atol=1e-6, err_msg=method)
+            np.testing.assert_allclose(r["reference"], reference, rtol=0, atol=1e-6)
+
+
 def test_masking_method_output_custom_tokens_not_mutated():
     toks = np.array([2, 5, 1])
     r = km.masking_method_output("mask_zero", "post", 2, tokens=toks)

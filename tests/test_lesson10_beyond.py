@@ -137,5 +137,8 @@ def test_widget_result_text_and_controls():
     w.controls["pad_amount"].value = 5
     w.controls["padding"].value = "pre"
     assert w.text == lesson10.result_text("+Conv1D", 5, "pre")
+    gaps = beyond.padding_gaps("+Conv1D", 5, "pre")
+    assert w.text.endswith(f"largest gap: masked {max(gaps['masked']):.4f}, unmasked {max(gaps['unmasked']):.4f}")
+    assert all(f"unmasked {u:.4f}" in w.children[4].value for u in gaps["unmasked"])  # every sequence's gap below
     assert "-&gt;" in w.line.value  # the HTML line is escaped
     assert [c.description for c in w.controls.values()] == ["model", "pad amount", "padding"]

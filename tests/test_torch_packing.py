@@ -430,28 +430,30 @@ def test_widget_result_text_and_driving():
     from lessons_lib.widgets import lesson03 as w03
 
     text = w03.result_text()
-    assert text.startswith("Result: lengths=[4, 1, 3] batch_sizes=[3, 2, 2, 1] sorted_indices=[0, 2, 1] h_n=")
+    assert text == "Result: lengths=[4, 1, 3] batch_sizes=[3, 2, 2, 1] sorted_indices=[0, 2, 1]"
     widget = w03.packing_widget()
     assert widget.result.value == text
-    assert widget.plot.value[:8] == b"\x89PNG\r\n\x1a\n"
-    assert (widget.plot.width, widget.plot.height) == ("768", "400")
+    assert widget.details.value == f"<pre>{w03.h_n_text()}</pre>" and "h_n (original order) = [[" in widget.details.value
+    assert widget.plot.value == w03.layout_html([4, 1, 3])
     descriptions = [c.description for c in widget.controls.values()]
     assert descriptions == list(w03.DEFAULTS) and len(set(descriptions)) == 6
     widget.controls["sequences"].value = 2
     widget.controls["len_2"].value = 7
     assert widget.result.value == w03.result_text(sequences=2, len_2=7)
     assert widget.controls["len_3"].disabled and not widget.controls["len_2"].disabled
-    assert widget.plot.value[:8] == b"\x89PNG\r\n\x1a\n"
-    sizes = set()
-    for n, length in ((1, 1), (5, 8), (3, 2)):  # the picture keeps its size as the sliders move
+    assert widget.plot.value == w03.layout_html([4, 7])
+    for n, length in ((1, 1), (5, 8), (3, 2)):  # the picture follows the sliders
         widget.controls["sequences"].value = n
         widget.controls["len_1"].value = length
-        png = widget.plot.value
-        sizes.add((int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")))  # the IHDR chunk
-    assert sizes == {(768, 400)}
-    import matplotlib.pyplot as plt
-
-    assert plt.get_fignums() == []  # every redraw closes its figure
+        lengths = [length, 7, 3, 2, 5][:n]
+        assert widget.plot.value == w03.layout_html(lengths)
+        lay = tp.packed_layout(lengths)
+        # every real cell shows its data row, every padded one "pad", every data row its sequence
+        assert widget.plot.value.count(">pad<") == int((lay.index_grid < 0).sum())
+        for row in range(sum(lengths)):
+            assert f">{row}<" in widget.plot.value
+        assert sum(widget.plot.value.count(f">b{b}<") for b in range(n)) == sum(lengths)
+        assert f"batch_sizes = {lay.batch_sizes.tolist()}" in widget.plot.value
     with pytest.raises(ValueError, match="len_1 must be an int in 1..8, got 9"):
         w03.result_text(len_1=9)
     with pytest.raises(TypeError, match="unknown control 'len_6'"):

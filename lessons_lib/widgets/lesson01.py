@@ -6,7 +6,7 @@ Controls (``description``: values):
 - ``padding``: ToggleButtons "post" / "pre"
 - ``mask``: Checkbox (True: masked steps carry the state; False: the LSTM steps through the zeros)
 
-The result line reads ``Result: pad 3 post, mask on -> max |h - h_ref| = 0.000000``.
+The result line (at most 99 characters) reads ``Result: pad 3 post, mask on -> max |h - h_ref| = 0.000000``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 from ..padding_effects import final_state_vs_reference
 from ..reference_lstm import random_lstm_weights
 from ..synthetic import random_ragged_batch
+from . import control_options, toggle_buttons
 
 #: The sequence and weights the widget shows (fixed, so the browser test can recompute them).
 SEQUENCE = random_ragged_batch([6], 3, seed=11)[0]
@@ -51,9 +52,9 @@ def final_state_widget(pad_amount: int = 3, padding: str = "post", use_mask: boo
     """
     import ipywidgets as widgets
 
-    pad = widgets.IntSlider(value=pad_amount, min=0, max=10, description="pad amount")
-    side = widgets.ToggleButtons(options=["post", "pre"], value=padding, description="padding")
-    mask = widgets.Checkbox(value=use_mask, description="mask")
+    pad = widgets.IntSlider(value=pad_amount, min=0, max=10, description="pad amount", **control_options())
+    side = toggle_buttons(options=["post", "pre"], value=padding, description="padding")
+    mask = widgets.Checkbox(value=use_mask, description="mask", **control_options())
     line = widgets.HTML()
     details = widgets.HTML()
     box = widgets.VBox([pad, side, mask, line, details])

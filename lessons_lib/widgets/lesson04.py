@@ -7,7 +7,7 @@ Controls (each a standard ipywidget with a unique ``description``):
 * ``masked``: Checkbox, True passes the true mask, False passes none;
 * ``pad amount``: IntSlider, 0 to 20, zero steps appended to the sequence.
 
-The result line (an ``ipywidgets.HTML`` holding plain text) is exactly
+The result line (an ``ipywidgets.HTML`` holding plain text, at most 99 characters) is exactly
 ``result_text(pooling=..., masked=..., pad_amount=...)``, for example
 ``Result: mean pooling, masked, pad 4; pooled [0.4900, 0.3180, 0.5260]; drift 0.0000``.
 The pure computation is :func:`lessons_lib.keras_layers.pooling_drift`.
@@ -19,6 +19,7 @@ import html
 import os
 
 from ..notebook_setup import KERNEL_ENV
+from . import control_options
 
 __all__ = ["pooling_drift_widget", "result_text", "PAD_MAX"]
 
@@ -47,10 +48,13 @@ def pooling_drift_widget(pooling: str = "mean", masked: bool = False, pad_amount
     import ipywidgets as widgets
 
     controls = {
-        "pooling": widgets.Dropdown(options=["mean", "max", "last"], value=pooling, description="pooling"),
-        "masked": widgets.Checkbox(value=masked, description="masked"),
+        "pooling": widgets.Dropdown(
+            options=["mean", "max", "last"], value=pooling, description="pooling", **control_options()
+        ),
+        "masked": widgets.Checkbox(value=masked, description="masked", **control_options()),
         "pad_amount": widgets.IntSlider(
-            value=pad_amount, min=0, max=PAD_MAX, description="pad amount", continuous_update=False
+            value=pad_amount, min=0, max=PAD_MAX, description="pad amount", continuous_update=False,
+            **control_options(),
         ),
     }
     result = widgets.HTML()

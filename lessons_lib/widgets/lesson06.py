@@ -8,10 +8,12 @@ Controls (each ``description`` is unique):
   (trained on pre- or post-padded batches) to compare with the packed one.
 
 The widget shows one plain-text line in an ``ipywidgets.HTML`` (children[3]),
-exactly :func:`result_text` for the current control values, for example::
+exactly :func:`result_text` for the current control values (at most 99 characters), for example::
 
-    Result: utterance 0 (speaker 1, 19 steps + 0 zeros) | packed: speaker 1, p(true) 0.998 | unmasked post: speaker 1, p(true) 0.992
+    Result: speaker 1, 19 steps + 0 zeros | packed: 1, p(true) 0.998 | unmasked post: 1, p(true) 0.992
 
+that is: the utterance's true speaker and length, then for each model the
+speaker it predicts and the probability it gives the true speaker.
 children[4] is an HTML table of all nine probabilities (decoration only).
 The controls start at :data:`INITIAL`.
 The models are the torch classifiers of lesson 06: ``"packed"`` (lengths
@@ -29,6 +31,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..datasets import RaggedSplit, prepare_japanese_vowels
+from . import control_options
 
 __all__ = ["INITIAL", "MAX_EXTRA_PADDING", "default_models", "make_widget", "probabilities", "result_text"]
 
@@ -106,19 +109,20 @@ def result_text(utterance: int = 0, extra_padding: int = 0, unmasked: str = "pos
     label = int(test.labels[utterance])
     steps = len(test.sequences[utterance])
     return (
-        f"Result: utterance {utterance} (speaker {label + 1}, {steps} steps + {extra_padding} zeros) | "
-        f"packed: speaker {int(p_packed.argmax()) + 1}, p(true) {p_packed[label]:.3f} | "
-        f"unmasked {unmasked}: speaker {int(p_unmasked.argmax()) + 1}, p(true) {p_unmasked[label]:.3f}"
+        f"Result: speaker {label + 1}, {steps} steps + {extra_padding} zeros | "
+        f"packed: {int(p_packed.argmax()) + 1}, p(true) {p_packed[label]:.3f} | "
+        f"unmasked {unmasked}: {int(p_unmasked.argmax()) + 1}, p(true) {p_unmasked[label]:.3f}"
     )
 
 
-def _table(p_packed: np.ndarray, p_unmasked: np.ndarray, unmasked: str) -> str:
+def _table(p_packed: np.ndarray, p_unmasked: np.ndarray, unmasked: str, utterance: int) -> str:
     head = "".join(f"<th>{k + 1}</th>" for k in range(len(p_packed)))
     rows = "".join(
         f"<tr><td>{name}</td>" + "".join(f"<td>{v:.2f}</td>" for v in p) + "</tr>"
         for name, p in (("packed", p_packed), (f"unmasked {unmasked}", p_unmasked))
     )
-    return f"<table><tr><th>speaker</th>{head}</tr>{rows}</table>"
+    caption = f"<caption>test utterance {utterance}: probability of each speaker</caption>"
+    return f"<table>{caption}<tr><th>speaker</th>{head}</tr>{rows}</table>"
 
 
 def make_widget(models: dict | None = None, test: RaggedSplit | None = None) -> widgets.VBox:
@@ -130,21 +134,26 @@ def make_widget(models: dict | None = None, test: RaggedSplit | None = None) -> 
     """
     if models is None or test is None:
         models, test = default_models()
-    style = {"description_width": "initial"}
+    # One description width for all three (lessons_lib.widgets.DESCRIPTION_WIDTH): the tracks line up.
     utterance = widgets.IntSlider(
-        value=INITIAL["utterance"], min=0, max=len(test.labels) - 1, description="utterance", continuous_update=False, style=style
+        value=INITIAL["utterance"], min=0, max=len(test.labels) - 1, description="utterance",
+        continuous_update=False, **control_options(),
     )
     extra = widgets.IntSlider(
-        value=INITIAL["extra_padding"], min=0, max=MAX_EXTRA_PADDING, description="extra padding", continuous_update=False, style=style
+        value=INITIAL["extra_padding"], min=0, max=MAX_EXTRA_PADDING, description="extra padding",
+        continuous_update=False, **control_options(),
     )
-    which = widgets.Dropdown(options=["pre", "post"], value=INITIAL["unmasked"], description="unmasked model", style=style)
+    which = widgets.Dropdown(
+        options=["pre", "post"], value=INITIAL["unmasked"], description="unmasked model", **control_options()
+    )
     line = widgets.HTML()
     table = widgets.HTML()
 
     def update(_change=None) -> None:
         values = {"utterance": utterance.value, "extra_padding": extra.value, "unmasked": which.value}
         line.value = result_text(**values, models=models, test=test)
-        table.value = _table(*probabilities(**values, models=models, test=test), which.value)
+        p_packed, p_unmasked = probabilities(**values, models=models, test=test)
+        table.value = _table(p_packed, p_unmasked, which.value, utterance.value)
 
     for control in (utterance, extra, which):
         control.observe(update, names="value")

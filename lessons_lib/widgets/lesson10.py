@@ -7,12 +7,13 @@ Controls (``description``: values):
 - ``pad amount``: IntSlider 0..6 extra padding steps, default 2;
 - ``padding``: ToggleButtons "post" / "pre", default "post".
 
-The result line reads, for example::
+The result line (at most 99 characters) reads, for example::
 
-    Result: stacked, pad 2 post -> masked gaps [0.0000, 0.0000, 0.0000], unmasked gaps [0.0721, 0.2286, 0.2177]
+    Result: stacked, pad 2 post -> largest gap: masked 0.0000, unmasked 0.2286
 
-one gap per sequence (lengths 5, 3, 2): the max abs difference between its
-result in the padded batch and the same sequence run alone
+where a sequence's gap is the max abs difference between its result in the
+padded batch and the same sequence run alone, and "largest" is over the three
+sequences (lengths 5, 3, 2); the lines below the result list every sequence's gap
 (:func:`lessons_lib.beyond.padding_gaps`, NumPy, about 2 ms an update).
 """
 
@@ -21,14 +22,11 @@ from __future__ import annotations
 import html
 
 from ..beyond import LENGTHS, MAX_PAD, MODELS, padding_gaps
+from . import control_options, toggle_buttons
 
 __all__ = ["DEFAULTS", "gaps_widget", "result_text"]
 
 DEFAULTS = {"model": "stacked", "pad_amount": 2, "padding": "post"}
-
-
-def _fmt(values: list[float]) -> str:
-    return "[" + ", ".join(f"{v:.4f}" for v in values) + "]"
 
 
 def result_text(model: str = "stacked", pad_amount: int = 2, padding: str = "post") -> str:
@@ -36,12 +34,12 @@ def result_text(model: str = "stacked", pad_amount: int = 2, padding: str = "pos
 
     Example:
         >>> result_text("GRU", 0, "post")
-        'Result: GRU, pad 0 post -> masked gaps [0.0000, 0.0000, 0.0000], unmasked gaps [0.0000, 0.5216, 0.1715]'
+        'Result: GRU, pad 0 post -> largest gap: masked 0.0000, unmasked 0.5216'
     """
     gaps = padding_gaps(model, pad_amount, padding)
     return (
-        f"Result: {model}, pad {pad_amount} {padding} -> masked gaps {_fmt(gaps['masked'])}, "
-        f"unmasked gaps {_fmt(gaps['unmasked'])}"
+        f"Result: {model}, pad {pad_amount} {padding} -> largest gap: masked {max(gaps['masked']):.4f}, "
+        f"unmasked {max(gaps['unmasked']):.4f}"
     )
 
 
@@ -61,9 +59,9 @@ def gaps_widget(model: str = "stacked", pad_amount: int = 2, padding: str = "pos
     """
     import ipywidgets as widgets
 
-    chooser = widgets.Dropdown(options=list(MODELS), value=model, description="model")
-    pad = widgets.IntSlider(value=pad_amount, min=0, max=MAX_PAD, description="pad amount")
-    side = widgets.ToggleButtons(options=["post", "pre"], value=padding, description="padding")
+    chooser = widgets.Dropdown(options=list(MODELS), value=model, description="model", **control_options())
+    pad = widgets.IntSlider(value=pad_amount, min=0, max=MAX_PAD, description="pad amount", **control_options())
+    side = toggle_buttons(options=["post", "pre"], value=padding, description="padding")
     line = widgets.HTML()
     details = widgets.HTML()
     box = widgets.VBox([chooser, pad, side, line, details])

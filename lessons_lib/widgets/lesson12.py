@@ -8,9 +8,11 @@ Controls (each ``description`` is unique):
   beyond the longest sequence.
 
 children[3] is an ``ipywidgets.HTML`` holding one plain-text line, exactly
-:func:`result_text` of the control values, for example::
+:func:`result_text` of the control values (at most 99 characters), for example::
 
-    Result: torch_crop, pre, extra 5: NOT invariant, 8 of 8 sequences differ, largest 0.511 (sequence 5, length 3)
+    Result: torch_crop, pre +5: NOT invariant, 8 of 8 differ (max 0.511, seq 5)
+
+(``pre +5``: pre-padding, 5 extra steps; ``seq 5``: the sequence that differs most).
 
 children[4] shows one bar per sequence: its difference from the unpadded
 result, on a log scale from 1e-7 to 1 (decoration only). The numbers come
@@ -26,6 +28,7 @@ import math
 import os
 
 from ..notebook_setup import KERNEL_ENV
+from . import control_options, toggle_buttons
 
 __all__ = ["bars_text", "make_widget", "result_text"]
 
@@ -50,15 +53,12 @@ def result_text(model: str = "keras_mask_zero", padding: str = "post", extra_pad
     if not rows:
         raise ValueError(f"no case padding={padding!r}, extra_padding={extra_padding!r}")
     failing = sum(not r["ok"] for r in rows)
-    head = f"Result: {model}, {padding}, extra {int(extra_padding)}: "
+    head = f"Result: {model}, {padding} +{int(extra_padding)}: "
     if not failing:
-        return head + f"invariant, 0 of {len(rows)} sequences differ (all < {report.atol:.0e})"
+        return head + f"invariant, 0 of {len(rows)} differ (all < {report.atol:.0e})"
     worst = max(rows, key=lambda r: r["max_diff"])
     size = "an error" if math.isinf(worst["max_diff"]) else f"{worst['max_diff']:.3g}"
-    return (
-        head + f"NOT invariant, {failing} of {len(rows)} sequences differ, largest {size} "
-        f"(sequence {worst['sequence']}, length {worst['length']})"
-    )
+    return head + f"NOT invariant, {failing} of {len(rows)} differ (max {size}, seq {worst['sequence']})"
 
 
 def bars_text(model: str = "keras_mask_zero", padding: str = "post", extra_padding: int = 0) -> str:
@@ -91,10 +91,11 @@ def make_widget(model: str = "keras_mask_zero", padding: str = "post", extra_pad
     for name in WIDGET_MODELS:
         _report(name)
     controls = {
-        "model": widgets.Dropdown(options=list(WIDGET_MODELS), value=model, description="model"),
-        "padding": widgets.ToggleButtons(options=["post", "pre"], value=padding, description="padding"),
+        "model": widgets.Dropdown(options=list(WIDGET_MODELS), value=model, description="model", **control_options()),
+        "padding": toggle_buttons(options=["post", "pre"], value=padding, description="padding"),
         "extra_padding": widgets.IntSlider(
-            value=extra_padding, min=0, max=WIDGET_MAX_EXTRA, description="extra padding", continuous_update=False
+            value=extra_padding, min=0, max=WIDGET_MAX_EXTRA, description="extra padding", continuous_update=False,
+            **control_options(),
         ),
     }
     result, bars = widgets.HTML(), widgets.HTML()

@@ -152,12 +152,75 @@ def resolve(root, control: Control, move: Move, current: Any) -> Move:
     return move
 
 
+def unit_steps(control: Control, move: Move, current: Any) -> list[Move]:
+    """A slider move of k steps as k one-step moves (others unchanged).
+
+    Each arrow key press is one update of the widget, and the kernel runs them
+    one after another: timing k presses from the last one would count the
+    earlier updates still queued. One step at a time, each update is checked
+    and timed on its own.
+    """
+    if control.kind != "slider" or abs(move.to - current) <= 1:
+        return [move]
+    sign = 1 if move.to > current else -1
+    targets = list(range(current + sign, move.to + sign, sign))
+    return [Move(move.description, to=t, also=move.also if t == move.to else {}) for t in targets]
+
+
 def value_after(control: Control, move: Move, current: Any) -> Any:
     if control.kind == "checkbox":
         return not current
     if control.kind in ("dropdown", "toggle"):
         return control.labels.get(move.to, move.to)
     return move.to
+
+
+def _box(locator) -> dict:
+    box = locator.bounding_box()
+    if box is None or box["width"] == 0:
+        raise AssertionError(f"{locator} is not laid out (hidden or off-screen?)")
+    return box
+
+
+def layout_problems(root, controls: list[Control], tolerance_px: float = 1.5) -> list[str]:
+    """What is misaligned in a widget's controls, as the page lays them out (empty: nothing).
+
+    - a toggle's label must sit on the row of its buttons (vertical centres within
+      ``tolerance_px`` + 3 px, label left of the first button), all buttons on one row;
+    - no description label may be cut off (ipywidgets ends a too-narrow label with an ellipsis);
+    - every slider's track must start at the same x;
+    - every description label (sliders, dropdowns, toggles) must end at the same x.
+    """
+    problems = []
+    tracks, label_ends = {}, {}
+    for c in controls:
+        if c.kind == "checkbox":
+            continue
+        el = control_locator(root, c)
+        el.scroll_into_view_if_needed()
+        label_el = el.locator("label.widget-label").first
+        label = _box(label_el)
+        label_ends[c.description] = label["x"] + label["width"]
+        if label_el.evaluate("e => e.scrollWidth > e.clientWidth"):
+            problems.append(f"{c.kind} {c.description!r}: label text cut off (ellipsis); widen the description")
+        if c.kind == "toggle":
+            buttons = [_box(b) for b in el.locator("button").all()]
+            label_mid = label["y"] + label["height"] / 2
+            first_mid = buttons[0]["y"] + buttons[0]["height"] / 2
+            if abs(label_mid - first_mid) > tolerance_px + 3:
+                problems.append(
+                    f"toggle {c.description!r}: label centre y {label_mid:.0f} but buttons' {first_mid:.0f}"
+                )
+            if label["x"] + label["width"] > buttons[0]["x"] + tolerance_px:
+                problems.append(f"toggle {c.description!r}: label ends right of the first button")
+            if any(abs(b["y"] - buttons[0]["y"]) > tolerance_px for b in buttons):
+                problems.append(f"toggle {c.description!r}: buttons wrap onto more than one row")
+        if c.kind == "slider":
+            tracks[c.description] = _box(el.locator(".slider-container"))["x"]
+    for name, xs in (("slider tracks start", tracks), ("description labels end", label_ends)):
+        if xs and max(xs.values()) - min(xs.values()) > tolerance_px:
+            problems.append(f"{name} at different x: { {k: round(v, 1) for k, v in xs.items()} }")
+    return problems
 
 
 def result_locator(root):
@@ -312,8 +375,9 @@ def exercise_widget(root, module: str, frameworks: tuple[str, ...], controls: li
     Asserts first that the line shown before any move equals ``result_text``
     of the values the page shows, then, after every move, that it changes to
     ``result_text`` of the new values (and differs from the line before).
-    With ``timings`` (a list), appends each move's update time in seconds, measured
-    in the page from the last key press, click or selection to the new text.
+    A slider move of k steps is made (and checked, and timed) as k single key presses.
+    With ``timings`` (a list), appends each update's time in seconds, measured
+    in the page from the key press, click or selection to the new text.
     """
     from playwright.sync_api import expect
 
@@ -324,10 +388,11 @@ def exercise_widget(root, module: str, frameworks: tuple[str, ...], controls: li
     for move in moves:
         control = by_desc[move.description]
         move = resolve(root, control, move, values[control.keyword])
-        values[control.keyword] = value_after(control, move, values[control.keyword])
-        values.update(move.also)
-        states.append(dict(values))
-        resolved.append(move)
+        for step in unit_steps(control, move, values[control.keyword]):
+            values[control.keyword] = value_after(control, step, values[control.keyword])
+            values.update(step.also)
+            states.append(dict(values))
+            resolved.append(step)
     moves = resolved
     expected = expected_texts(module, frameworks, states)
     line = result_locator(root)

@@ -6,8 +6,11 @@ descriptions, check that the displayed ``Result:`` line equals
 ``result_text`` of the values the controls show, move controls through the
 UI (arrow keys on sliders, clicks on toggle buttons and checkboxes, picking
 dropdown options), and after each move assert that the line changes to the
-expected value. Each move is timed in the page (last key press, click or
-selection to the new text); the median must be at most 100 ms. A screenshot goes to test-artifacts/browser/.
+expected value. Each move is timed in the page (key press, click or
+selection to the new text; a slider moved k steps counts as k moves); the median must be at most
+100 ms. Before the moves, the controls' layout is checked (``layout_problems``: toggle labels on
+their buttons' row, slider tracks and description labels aligned). A screenshot goes to
+test-artifacts/browser/.
 
 One JupyterLab server and one Chromium serve the whole session (fixtures in
 conftest.py).
@@ -22,12 +25,18 @@ from browser_ui import (
     UPDATE_BUDGET_S,
     count_code_cells,
     exercise_widget,
+    layout_problems,
     open_and_run_all,
     record_update_times,
     shut_down_kernel,
     widget_root,
 )
 from widget_specs import NOTEBOOKS, SPECS
+
+
+#: Widgets whose control layout is not asserted yet (the playground has its own owner; it can use
+#: lessons_lib.widgets.control_options / toggle_buttons and then leave this set).
+LAYOUT_NOT_CHECKED = {"09_playground.ipynb"}
 
 
 def _present(name: str):
@@ -57,6 +66,9 @@ def test_widget_in_jupyterlab(name, lab_url, page, artifacts_dir, record_propert
     try:
         root = widget_root(page, controls)
         root.scroll_into_view_if_needed()
+        if name not in LAYOUT_NOT_CHECKED:
+            problems = layout_problems(root, controls)
+            assert not problems, problems
         timings: list[float] = []
         lines = exercise_widget(root, module, frameworks, controls, moves,
                                 artifacts_dir / f"lab_{name.removesuffix('.ipynb')}.png", timings)
