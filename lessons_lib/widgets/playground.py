@@ -50,6 +50,7 @@ import html
 import ipywidgets as widgets
 import numpy as np
 
+from . import control_options, toggle_buttons
 from ..playground import (
     MAX_LENGTH,
     MAX_PAD,
@@ -194,27 +195,25 @@ def make_playground() -> widgets.VBox:
     ``.result`` (the HTML result line) and ``.details`` (the HTML panel).
     """
     warm_up_keras()  # the default framework: trace its calls now, not on the first move
-    style = {"description_width": "90px"}
     framework = widgets.Dropdown(options=[("Keras", "keras"), ("PyTorch", "pytorch")],
-                                 value=DEFAULTS["framework"], description="Framework", style=style)
+                                 value=DEFAULTS["framework"], description="Framework", **control_options())
     method = widgets.Dropdown(options=list(METHODS[DEFAULTS["framework"]]), value=DEFAULTS["method"],
-                              description="Method", style=style)
-    padding = widgets.ToggleButtons(options=["post", "pre"], value=DEFAULTS["padding"], description="Padding",
-                                    style=style)
+                              description="Method", **control_options())
+    padding = toggle_buttons(options=["post", "pre"], value=DEFAULTS["padding"], description="Padding")
     sliders = {"pad_amount": ("Pad amount", 0, MAX_PAD)} | {
         f"length_{i}": (f"Length {i}", 0, MAX_LENGTH) for i in (1, 2, 3)
     }
     controls = {"framework": framework, "method": method, "padding": padding}
     for key, (desc, low, high) in sliders.items():
         controls[key] = widgets.IntSlider(value=DEFAULTS[key], min=low, max=high, description=desc,
-                                          continuous_update=False, style=style)
+                                          continuous_update=False, **control_options())
     checks = {"fresh_init": "Fresh Keras init (zero candidate bias)", "bidirectional": "Bidirectional",
               "guess_mode": "Guess first"}
     for key, desc in checks.items():
         controls[key] = widgets.Checkbox(value=DEFAULTS[key], description=desc, indent=False,
                                          layout=widgets.Layout(width="auto"))
-    guess = widgets.ToggleButtons(options=list(GUESSES), value=DEFAULTS["guess"], description="Your guess",
-                                  style=style)
+    guess = toggle_buttons(options=list(GUESSES), value=DEFAULTS["guess"], description="Your guess")
+    guess.layout.width = "460px"  # three buttons beside the label, on one row
     controls["guess"] = guess
     result = widgets.HTML().add_class("result-line")
     details = widgets.HTML().add_class("result-details")
@@ -262,8 +261,11 @@ def make_playground() -> widgets.VBox:
         if key not in ("framework", "guess_mode", "guess"):
             control.observe(on_setting, "value")
     show()
-    left = widgets.VBox([framework, method, padding, *[controls[k] for k in sliders]])
-    right = widgets.VBox([controls[k] for k in checks] + [guess])
-    app = widgets.VBox([widgets.HBox([left, right]), result, details])
+    # The labelled controls in one column (their labels end at one x), the checkboxes beside it.
+    left = widgets.VBox([framework, method, padding, *[controls[k] for k in sliders], guess])
+    right = widgets.VBox([controls[k] for k in checks])
+    # Two columns side by side; on a narrow (zoomed) page the second wraps below the first.
+    columns = widgets.HBox([left, right], layout=widgets.Layout(flex_flow="row wrap"))
+    app = widgets.VBox([columns, result, details])
     app.controls, app.result, app.details = controls, result, details
     return app

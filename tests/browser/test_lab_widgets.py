@@ -34,9 +34,9 @@ from browser_ui import (
 from widget_specs import NOTEBOOKS, SPECS
 
 
-#: Widgets whose control layout is not asserted yet (the playground has its own owner; it can use
-#: lessons_lib.widgets.control_options / toggle_buttons and then leave this set).
-LAYOUT_NOT_CHECKED = {"09_playground.ipynb"}
+#: Widgets whose control layout is not asserted (none: every widget uses
+#: lessons_lib.widgets.control_options / toggle_buttons).
+LAYOUT_NOT_CHECKED: set[str] = set()
 
 
 def _present(name: str):
