@@ -160,7 +160,7 @@ def _keras_model(seed: int, bidirectional: bool):
     import keras
     import tensorflow as tf
 
-    from .keras_masking import lstm_layer
+    from .keras_masking import compiled_calls, lstm_layer
 
     fw, bw = playground_weights(seed)
     if bidirectional:
@@ -172,14 +172,9 @@ def _keras_model(seed: int, bidirectional: bool):
     else:
         layer = lstm_layer(fw, return_sequences=True)
     masking = keras.layers.Masking(mask_value=0.0)
-    x_spec = tf.TensorSpec((None, None, N_FEATURES), tf.float32)
-    m_spec = tf.TensorSpec((None, None), tf.bool)
+    calls = compiled_calls(layer, N_FEATURES)
 
-    @tf.function(input_signature=[x_spec, m_spec])
-    def with_mask(x, m):
-        return layer(x, mask=m)
-
-    @tf.function(input_signature=[x_spec])
+    @tf.function(input_signature=[tf.TensorSpec((None, None, N_FEATURES), tf.float32)])
     def with_masking_layer(x):
         with warnings.catch_warnings():
             # Keras >= 3.16 (recurrent layers do not pass the mask on) warns that the LSTM "will
@@ -187,12 +182,8 @@ def _keras_model(seed: int, bidirectional: bool):
             warnings.filterwarnings("ignore", message=".*does not support masking.*")
             return layer(masking(x))
 
-    @tf.function(input_signature=[x_spec])
-    def unmasked(x):
-        return layer(x)
-
-    return {"layer": layer, "fresh": [False], "mask": with_mask, "masking": with_masking_layer,
-            "none": unmasked}
+    return {"layer": layer, "fresh": [False], "mask": calls["mask"], "masking": with_masking_layer,
+            "none": calls["none"]}
 
 
 def warm_up_keras(seed: int = 0) -> None:
