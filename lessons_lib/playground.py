@@ -160,15 +160,11 @@ def _keras_model(seed: int, bidirectional: bool):
     import keras
     import tensorflow as tf
 
-    from .keras_masking import compiled_calls, lstm_layer
+    from .keras_masking import bidirectional_lstm, compiled_calls, lstm_layer
 
     fw, bw = playground_weights(seed)
     if bidirectional:
-        layer = keras.layers.Bidirectional(
-            keras.layers.LSTM(UNITS, return_sequences=True),
-            backward_layer=keras.layers.LSTM(UNITS, return_sequences=True, go_backwards=True))
-        layer.build((None, None, N_FEATURES))
-        layer.set_weights(_arrays(fw) + _arrays(bw))
+        layer = bidirectional_lstm(fw, bw, return_sequences=True)
     else:
         layer = lstm_layer(fw, return_sequences=True)
     masking = keras.layers.Masking(mask_value=0.0)
